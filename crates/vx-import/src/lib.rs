@@ -1,0 +1,1 @@
+//! vx-import

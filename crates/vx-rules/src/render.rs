@@ -1,0 +1,482 @@
+//! Rendering reasons, outcomes and measures as Vietnamese (first) and English sentences.
+//!
+//! Numbers follow each language: Vietnamese `1.094.544` and `73,5` (decimal comma), English
+//! `1,094,544` and `73.5`; at most two decimals. Dates: `16/10/2021` and `2021-10-16`.
+
+use chrono::NaiveDate;
+
+use crate::engine::{Method, Outcome};
+use crate::indicators::IndicatorId;
+use crate::level::Level;
+use crate::measures::{
+    Access, BusinessScope, Change, MeasureAnswer, MeasureId, MeasureSource, MeasureValue,
+};
+use crate::reason::{Cmp, Criterion, Reason};
+use crate::ruleset::RuleSet;
+
+/// Output language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// Vietnamese.
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+/// A number with at most two decimals, trailing zeros removed, grouped by thousands:
+/// `73,5` / `73.5`, `100.000` / `100,000`.
+pub fn format_number(x: f64, lang: Lang) -> String {
+    let (group, decimal) = match lang {
+        Lang::Vi => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let s = format!("{:.2}", (x * 100.0).round() / 100.0);
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let (sign, digits) = match int.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", int),
+    };
+    let mut out = String::with_capacity(s.len() + 4);
+    out.push_str(
+        if digits.bytes().all(|b| b == b'0') && frac.trim_end_matches('0').is_empty() {
+            ""
+        } else {
+            sign
+        },
+    );
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(group);
+        }
+        out.push(c);
+    }
+    let frac = frac.trim_end_matches('0');
+    if !frac.is_empty() {
+        out.push(decimal);
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A date: `16/10/2021` (vi) or `2021-10-16` (en).
+pub fn format_date(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => d.format("%d/%m/%Y").to_string(),
+        Lang::En => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// The short label of a level in a rule set, e.g. "cấp 2" / "level 2".
+pub fn level_short(rs: &RuleSet, level: Level, lang: Lang) -> &str {
+    let l = rs.label(level);
+    lang.pick(&l.vi, &l.en)
+}
+
+/// The label with its description, e.g. "cấp 2 (nguy cơ trung bình)".
+pub fn level_long(rs: &RuleSet, level: Level, lang: Lang) -> String {
+    let l = rs.label(level);
+    let (short, desc) = match lang {
+        Lang::Vi => (&l.vi, &l.vi_desc),
+        Lang::En => (&l.en, &l.en_desc),
+    };
+    if desc.is_empty() {
+        short.clone()
+    } else {
+        format!("{short} ({desc})")
+    }
+}
+
+fn indicator_label(id: IndicatorId, lang: Lang) -> &'static str {
+    use IndicatorId as I;
+    match (id, lang) {
+        (I::CommunityCases7d, Lang::Vi) => "Số ca cộng đồng trong 7 ngày",
+        (I::CommunityCases7d, Lang::En) => "Community cases in 7 days",
+        (I::CommunityCases14d, Lang::Vi) => "Số ca cộng đồng trong 14 ngày",
+        (I::CommunityCases14d, Lang::En) => "Community cases in 14 days",
+        (I::CasesPer100kWeek, Lang::Vi) => "Số ca cộng đồng mới/100.000 dân/tuần",
+        (I::CasesPer100kWeek, Lang::En) => "New community cases per 100,000 people per week",
+        (I::UnknownSourceCases14d, Lang::Vi) => "Ca cộng đồng chưa rõ nguồn lây (14 ngày)",
+        (I::UnknownSourceCases14d, Lang::En) => "Community cases with unknown source (14 days)",
+        (I::KnownSourceCases14d, Lang::Vi) => "Ca cộng đồng đã rõ nguồn lây (14 ngày)",
+        (I::KnownSourceCases14d, Lang::En) => "Community cases with known source (14 days)",
+        (I::UnknownSourceClusters, Lang::Vi) => "Ổ dịch chưa rõ nguồn lây",
+        (I::UnknownSourceClusters, Lang::En) => "Clusters with unknown source",
+        (I::HardToTracePlaceCases, Lang::Vi) => {
+            "Ca liên quan nơi khó truy vết (khu công nghiệp, trường học, siêu thị lớn...)"
+        }
+        (I::HardToTracePlaceCases, Lang::En) => {
+            "Cases linked to hard-to-trace places (industrial parks, schools, large supermarkets...)"
+        }
+        (I::RedClusterCrowdedPlaceCases, Lang::Vi) => "Ca từ nơi đông người trong ổ dịch vùng đỏ",
+        (I::RedClusterCrowdedPlaceCases, Lang::En) => "Cases from a crowded place in a red cluster",
+        (I::DaysSinceLastCommunityCase, Lang::Vi) => "Số ngày kể từ ca cộng đồng gần nhất",
+        (I::DaysSinceLastCommunityCase, Lang::En) => "Days since the last community case",
+        (I::F1InCommunity, Lang::Vi) => "F1 đang ở trong cộng đồng",
+        (I::F1InCommunity, Lang::En) => "F1 contacts living in the community",
+        (I::FirstDose18PlusPct, Lang::Vi) => "Tỷ lệ người từ 18 tuổi đã tiêm ít nhất 1 mũi",
+        (I::FirstDose18PlusPct, Lang::En) => "People 18+ with at least one dose",
+        (I::NotFullyVaccinated50PlusPct, Lang::Vi) => "Tỷ lệ người từ 50 tuổi chưa tiêm đủ liều",
+        (I::NotFullyVaccinated50PlusPct, Lang::En) => "People 50+ not fully vaccinated",
+        (I::NotFullyVaccinated65PlusPct, Lang::Vi) => "Tỷ lệ người từ 65 tuổi chưa tiêm đủ liều",
+        (I::NotFullyVaccinated65PlusPct, Lang::En) => "People 65+ not fully vaccinated",
+    }
+}
+
+fn criterion_label(rs: &RuleSet, c: Criterion, lang: Lang) -> String {
+    match c {
+        Criterion::Indicator(id) => indicator_label(id, lang).to_owned(),
+        Criterion::Borders(l) => match lang {
+            Lang::Vi => format!(
+                "Số đơn vị giáp ranh ở mức {} trở lên",
+                level_short(rs, l, lang)
+            ),
+            Lang::En => format!("Bordering units at {} or higher", level_short(rs, l, lang)),
+        },
+        Criterion::ChildrenShare(l) => match lang {
+            Lang::Vi => format!(
+                "Tỷ lệ đơn vị trực thuộc ở mức {} trở lên",
+                level_short(rs, l, lang)
+            ),
+            Lang::En => format!(
+                "Share of subordinate units at {} or higher",
+                level_short(rs, l, lang)
+            ),
+        },
+        Criterion::ChildrenCount(l) => match lang {
+            Lang::Vi => format!(
+                "Số đơn vị trực thuộc ở mức {} trở lên",
+                level_short(rs, l, lang)
+            ),
+            Lang::En => format!(
+                "Subordinate units at {} or higher",
+                level_short(rs, l, lang)
+            ),
+        },
+        Criterion::CaseRate => indicator_label(IndicatorId::CasesPer100kWeek, lang).to_owned(),
+        Criterion::FirstDose => indicator_label(IndicatorId::FirstDose18PlusPct, lang).to_owned(),
+        Criterion::Elderly { age } => match lang {
+            Lang::Vi => format!("Tỷ lệ người từ {age} tuổi chưa tiêm đủ liều"),
+            Lang::En => format!("People {age}+ not fully vaccinated"),
+        },
+        Criterion::CapacityHold => lang
+            .pick("Năng lực điều trị", "Treatment capacity")
+            .to_owned(),
+        Criterion::DaysWithoutCase => lang
+            .pick(
+                "Số ngày không có ca cộng đồng",
+                "Days without a community case",
+            )
+            .to_owned(),
+        Criterion::ScreeningPositives(k) => match lang {
+            Lang::Vi => format!("Số ca dương tính, đợt sàng lọc gần nhất thứ {k}"),
+            Lang::En => format!("Positives in screening round {k} (latest first)"),
+        },
+        Criterion::ScreeningCoverage(k) => match lang {
+            Lang::Vi => format!("Độ phủ xét nghiệm, đợt sàng lọc gần nhất thứ {k}"),
+            Lang::En => format!("Coverage of screening round {k} (latest first)"),
+        },
+    }
+}
+
+fn is_pct(c: Criterion) -> bool {
+    match c {
+        Criterion::Indicator(id) => id.is_pct(),
+        Criterion::ChildrenShare(_)
+        | Criterion::FirstDose
+        | Criterion::Elderly { .. }
+        | Criterion::ScreeningCoverage(_) => true,
+        _ => false,
+    }
+}
+
+fn threshold_text(r: &Reason, lang: Lang) -> String {
+    let unit = if is_pct(r.criterion) { "%" } else { "" };
+    let n = |x: f64| format!("{}{unit}", format_number(x, lang));
+    match r.cmp {
+        Cmp::AtLeast => format!("≥ {}", n(r.threshold)),
+        Cmp::Below => format!("< {}", n(r.threshold)),
+        Cmp::AtMost => format!("≤ {}", n(r.threshold)),
+        Cmp::Band => match r.upper {
+            Some(hi) if r.threshold <= 0.0 => format!("< {}", n(hi)),
+            Some(hi) => format!("{}–{}", format_number(r.threshold, lang), n(hi)),
+            None => format!("≥ {}", n(r.threshold)),
+        },
+    }
+}
+
+fn value_text(r: &Reason, lang: Lang) -> String {
+    match r.value {
+        Some(v) => {
+            let unit = if is_pct(r.criterion) { "%" } else { "" };
+            format!("{}{unit}", format_number(v, lang))
+        }
+        None => match r.criterion {
+            Criterion::DaysWithoutCase
+            | Criterion::Indicator(IndicatorId::DaysSinceLastCommunityCase) => {
+                lang.pick("chưa có ca nào", "none on record").to_owned()
+            }
+            _ => lang.pick("chưa có số liệu", "no data").to_owned(),
+        },
+    }
+}
+
+/// One reason as a sentence, e.g.
+/// "Số ca cộng đồng mới/100.000 dân/tuần: 73,5 (ngưỡng 50–150) → cấp 2".
+pub fn render_reason(rs: &RuleSet, r: &Reason, lang: Lang) -> String {
+    let decided = if r.decided {
+        lang.pick(" (yếu tố quyết định)", " (decisive)")
+    } else {
+        ""
+    };
+    let level = level_short(rs, r.level, lang);
+    if r.criterion == Criterion::CapacityHold {
+        let text = match (r.value, r.met, lang) {
+            (_, true, Lang::Vi) => {
+                format!("Năng lực điều trị chưa đáp ứng: không hạ cấp, giữ {level}")
+            }
+            (_, true, Lang::En) => {
+                format!("Treatment capacity not met: no lowering, stays at {level}")
+            }
+            (Some(_), false, Lang::Vi) => {
+                format!("Năng lực điều trị đã đáp ứng: được hạ cấp từ {level}")
+            }
+            (Some(_), false, Lang::En) => {
+                format!("Treatment capacity met: may be lowered from {level}")
+            }
+            (None, false, Lang::Vi) => {
+                format!("Năng lực điều trị: chưa có số liệu, được hạ cấp từ {level}")
+            }
+            (None, false, Lang::En) => {
+                format!("Treatment capacity: no data, lowered from {level}")
+            }
+        };
+        return format!("{text}{decided}");
+    }
+    let effect = match r.criterion {
+        Criterion::CaseRate => level.to_owned(),
+        Criterion::Elderly { .. } => match (r.met, lang) {
+            (true, Lang::Vi) => format!("tăng 1 cấp: {level}"),
+            (true, Lang::En) => format!("raised one level: {level}"),
+            (false, _) => lang.pick("không tăng cấp", "no raise").to_owned(),
+        },
+        Criterion::FirstDose
+        | Criterion::DaysWithoutCase
+        | Criterion::ScreeningPositives(_)
+        | Criterion::ScreeningCoverage(_) => {
+            if r.met {
+                lang.pick("đạt", "met").to_owned()
+            } else {
+                lang.pick("không đạt", "not met").to_owned()
+            }
+        }
+        _ => {
+            if r.met {
+                level.to_owned()
+            } else {
+                lang.pick("không áp dụng", "not met").to_owned()
+            }
+        }
+    };
+    format!(
+        "{}: {} ({} {}) → {}{}",
+        criterion_label(rs, r.criterion, lang),
+        value_text(r, lang),
+        lang.pick("ngưỡng", "threshold"),
+        threshold_text(r, lang),
+        effect,
+        decided
+    )
+}
+
+/// An outcome as text: the level and the rule set, the level in force and any announced raise,
+/// whether data were missing, then one line per reason ("- ...").
+pub fn explain(rs: &RuleSet, o: &Outcome, lang: Lang) -> String {
+    let mut lines = Vec::new();
+    lines.push(match lang {
+        Lang::Vi => format!(
+            "Cấp độ: {} — theo {}",
+            level_long(rs, o.level, lang),
+            rs.name
+        ),
+        Lang::En => format!(
+            "Level: {} — under {}",
+            level_long(rs, o.level, lang),
+            rs.name_en
+        ),
+    });
+    if o.method == Method::Rollup {
+        lines.push(
+            lang.pick(
+                "Tổng hợp từ cấp độ của các đơn vị trực thuộc.",
+                "Rolled up from the levels of subordinate units.",
+            )
+            .to_owned(),
+        );
+    }
+    if let Some(a) = o.announced {
+        lines.push(match lang {
+            Lang::Vi => format!(
+                "Đang áp dụng: {}; nâng lên {} từ ngày {} (đã thông báo ngày {}).",
+                level_short(rs, o.in_force, lang),
+                level_short(rs, a.level, lang),
+                format_date(a.effective_from, lang),
+                format_date(a.announced_on, lang)
+            ),
+            Lang::En => format!(
+                "In force: {}; raised to {} from {} (announced on {}).",
+                level_short(rs, o.in_force, lang),
+                level_short(rs, a.level, lang),
+                format_date(a.effective_from, lang),
+                format_date(a.announced_on, lang)
+            ),
+        });
+    } else if o.in_force != o.level {
+        lines.push(match lang {
+            Lang::Vi => format!("Đang áp dụng: {}.", level_short(rs, o.in_force, lang)),
+            Lang::En => format!("In force: {}.", level_short(rs, o.in_force, lang)),
+        });
+    }
+    if o.incomplete {
+        lines.push(
+            lang.pick(
+                "Thiếu số liệu: kết quả có thể thay đổi khi có đủ số liệu.",
+                "Incomplete data: the result may change when data are complete.",
+            )
+            .to_owned(),
+        );
+    }
+    for r in o.reasons.iter() {
+        lines.push(format!("- {}", render_reason(rs, r, lang)));
+    }
+    lines.join("\n")
+}
+
+fn access_text(m: MeasureId, a: Access, lang: Lang) -> &'static str {
+    use Access::*;
+    match (m, a, lang) {
+        (MeasureId::Markets, Open, Lang::Vi) => "mở cửa",
+        (MeasureId::Markets, Limited, Lang::Vi) => "hạn chế",
+        (MeasureId::Markets, Closed, Lang::Vi) => "đóng cửa",
+        (MeasureId::Markets, Open, Lang::En) => "open",
+        (MeasureId::Markets, Limited, Lang::En) => "limited",
+        (MeasureId::Markets, Closed, Lang::En) => "closed",
+        (MeasureId::PublicTransport, Open, Lang::Vi) => "hoạt động bình thường",
+        (MeasureId::PublicTransport, Limited, Lang::Vi) => "hạn chế",
+        (MeasureId::PublicTransport, Closed, Lang::Vi) => "tạm dừng",
+        (MeasureId::PublicTransport, Open, Lang::En) => "normal",
+        (MeasureId::PublicTransport, Limited, Lang::En) => "reduced",
+        (MeasureId::PublicTransport, Closed, Lang::En) => "suspended",
+        (_, Open, Lang::Vi) => "được phép",
+        (_, Limited, Lang::Vi) => "hạn chế",
+        (_, Closed, Lang::Vi) => "không được phép",
+        (_, Open, Lang::En) => "allowed",
+        (_, Limited, Lang::En) => "limited",
+        (_, Closed, Lang::En) => "not allowed",
+    }
+}
+
+fn measure_label(m: MeasureId, lang: Lang) -> &'static str {
+    match m {
+        MeasureId::GatheringMax => lang.pick(
+            "Tụ tập ngoài công sở, trường học, bệnh viện",
+            "Gatherings outside offices, schools, hospitals",
+        ),
+        MeasureId::IndoorEventMax => lang.pick("Sự kiện trong phòng", "Indoor events"),
+        MeasureId::DistanceM => lang.pick("Khoảng cách tối thiểu", "Minimum distance"),
+        MeasureId::Markets => lang.pick("Chợ truyền thống", "Traditional markets"),
+        MeasureId::Delivery => lang.pick("Giao hàng", "Delivery"),
+        MeasureId::MovementBetweenHamlets => {
+            lang.pick("Đi lại giữa các ấp", "Movement between hamlets")
+        }
+        MeasureId::Business => lang.pick("Kinh doanh", "Businesses"),
+        MeasureId::Curfew => lang.pick("Giới nghiêm", "Curfew"),
+        MeasureId::PublicTransport => lang.pick("Giao thông công cộng", "Public transport"),
+        MeasureId::WorkFromHome => lang.pick("Làm việc tại nhà", "Work from home"),
+    }
+}
+
+/// A measure value in words, e.g. "tối đa 2 người", "19:00–05:00".
+pub fn render_value(m: MeasureId, v: &MeasureValue, lang: Lang) -> String {
+    match *v {
+        MeasureValue::People(0) => lang.pick("không được phép", "not allowed").to_owned(),
+        MeasureValue::People(n) => match lang {
+            Lang::Vi => format!("tối đa {n} người"),
+            Lang::En => format!("at most {n} people"),
+        },
+        MeasureValue::Metres(x) => format!("{} m", format_number(x, lang)),
+        MeasureValue::Access(a) => access_text(m, a, lang).to_owned(),
+        MeasureValue::Business(b) => match b {
+            BusinessScope::All => lang.pick("tất cả được mở cửa", "all open"),
+            BusinessScope::NoLeisure => lang.pick(
+                "đóng cửa quán bar, karaoke, massage",
+                "bars, karaoke, massage closed",
+            ),
+            BusinessScope::Essential => lang.pick(
+                "chỉ hàng hóa, dịch vụ thiết yếu",
+                "essential goods and services only",
+            ),
+        }
+        .to_owned(),
+        MeasureValue::Curfew(None) => lang.pick("không", "none").to_owned(),
+        MeasureValue::Curfew(Some(c)) => {
+            format!("{}–{}", c.from.format("%H:%M"), c.to.format("%H:%M"))
+        }
+        MeasureValue::Flag(b) => match (b, lang) {
+            (true, Lang::Vi) => "có",
+            (false, Lang::Vi) => "không",
+            (true, Lang::En) => "yes",
+            (false, Lang::En) => "no",
+        }
+        .to_owned(),
+    }
+}
+
+/// A measure answer as a sentence with its source, e.g.
+/// "Giới nghiêm: 19:00–05:00 — siết chặt theo QĐ 15/QĐ-UBND từ 01/09/2021: ...".
+pub fn render_measure(a: &MeasureAnswer, lang: Lang) -> String {
+    let base = format!(
+        "{}: {}",
+        measure_label(a.measure, lang),
+        render_value(a.measure, &a.value, lang)
+    );
+    match &a.source {
+        MeasureSource::Level { .. } => base,
+        MeasureSource::Override { id, from, note, .. } => {
+            let how = match (a.change, lang) {
+                (Some(Change::Relaxed), Lang::Vi) => "nới lỏng",
+                (Some(Change::Tightened), Lang::Vi) => "siết chặt",
+                (Some(Change::Same), Lang::Vi) => "giữ nguyên",
+                (None, Lang::Vi) => "quy định",
+                (Some(Change::Relaxed), Lang::En) => "relaxed",
+                (Some(Change::Tightened), Lang::En) => "tightened",
+                (Some(Change::Same), Lang::En) => "confirmed",
+                (None, Lang::En) => "set",
+            };
+            let default = a.default.map(|d| render_value(a.measure, &d, lang));
+            let mut s = match lang {
+                Lang::Vi => format!("{base} — {how} theo {id} từ {}", format_date(*from, lang)),
+                Lang::En => format!("{base} — {how} by {id} from {}", format_date(*from, lang)),
+            };
+            if let Some(d) = default {
+                s.push_str(&match lang {
+                    Lang::Vi => format!(" (mặc định: {d})"),
+                    Lang::En => format!(" (default: {d})"),
+                });
+            }
+            if !note.is_empty() {
+                s.push_str(lang.pick(". Ghi chú: ", ". Note: "));
+                s.push_str(note);
+            }
+            s
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Users, their scopes, sessions, API tokens and failed logins. Sessions and failed logins
+//! live in the database so that any server of a cluster can answer any request.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use vx_domain::{Access, Role, Unit, UnitCode};
+
+use crate::{audit_log, with_pool, Actor, Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    /// The current versions of the scope units.
+    pub scope: Vec<Unit>,
+}
+
+impl User {
+    pub fn access(&self) -> Access {
+        Access::new(
+            self.role,
+            self.scope.iter().map(|u| u.path.clone()).collect(),
+        )
+    }
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.id, &self.username)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    /// An argon2 PHC string: the store never sees a password.
+    pub password_hash: String,
+    pub role: Role,
+    pub scope: Vec<UnitCode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    active: bool,
+}
+
+impl Store {
+    async fn finish_user(&self, row: UserRow) -> Result<User> {
+        let codes: Vec<(String,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT unit_code FROM user_scopes WHERE user_id = $1 ORDER BY unit_code",
+        ).bind(row.id).fetch_all(p).await?);
+        let mut scope = Vec::with_capacity(codes.len());
+        for (code,) in codes {
+            if let Some(u) = self.unit(&code).await? {
+                scope.push(u);
+            }
+        }
+        Ok(User {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+            role: row.role.parse().expect("stored roles are valid"),
+            active: row.active,
+            scope,
+        })
+    }
+
+    pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
+        let username = new.username.trim();
+        if username.is_empty() || username.len() > 64 || username.contains(char::is_whitespace) {
+            return Err(StoreError::Invalid(format!(
+                "username {username:?} must be 1 to 64 characters without spaces"
+            )));
+        }
+        if new.role != Role::Admin && new.scope.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "a {} user needs at least one scope unit",
+                new.role
+            )));
+        }
+        for code in &new.scope {
+            let unit = self.require_unit(code.as_str()).await?;
+            if let Some(level) = new.role.scope_level() {
+                if unit.level != level {
+                    return Err(StoreError::Invalid(format!(
+                        "a {} user's scope must be a {}, and {} is a {}",
+                        new.role,
+                        level.as_str(),
+                        code,
+                        unit.level.as_str()
+                    )));
+                }
+            }
+        }
+        if self.user_by_username(username).await?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "user {username} exists already"
+            )));
+        }
+        let id: i64 = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO users (username, display_name, password_hash, role, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(username).bind(&new.display_name).bind(&new.password_hash).bind(new.role.as_str())
+            .bind(Utc::now()).fetch_one(&mut *tx).await?;
+            for code in &new.scope {
+                sqlx::query("INSERT INTO user_scopes (user_id, unit_code) VALUES ($1, $2)")
+                    .bind(id).bind(code.as_str()).execute(&mut *tx).await?;
+            }
+            let after = serde_json::json!({
+                "username": username, "display_name": new.display_name, "role": new.role,
+                "scope": new.scope,
+            });
+            audit_log!(tx, actor, "create", "user", id, None::<&()>, Some(&after));
+            tx.commit().await?;
+            id
+        });
+        self.user(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        let row = with_pool!(self, p => sqlx::query_as::<_, UserRow>(
+            "SELECT id, username, display_name, role, active FROM users WHERE id = $1",
+        ).bind(id).fetch_optional(p).await?);
+        match row {
+            Some(r) => Ok(Some(self.finish_user(r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The user and its password hash.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: String,
+        }
+        let row = with_pool!(self, p => sqlx::query_as::<_, Row>(
+            "SELECT id, username, display_name, role, active, password_hash FROM users WHERE username = $1",
+        ).bind(username.trim()).fetch_optional(p).await?);
+        match row {
+            Some(r) => Ok(Some((self.finish_user(r.user).await?, r.password_hash))),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = with_pool!(self, p => sqlx::query_as::<_, UserRow>(
+            "SELECT id, username, display_name, role, active FROM users ORDER BY username",
+        ).fetch_all(p).await?);
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.finish_user(r).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        password_hash: &str,
+    ) -> Result<()> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash).bind(user_id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            audit_log!(tx, actor, "set-password", "user", user_id, None::<&()>, None::<&()>);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Sessions
+
+    pub async fn create_session(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        with_pool!(self, p => { sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        ).bind(token_hash).bind(user_id).bind(csrf).bind(Utc::now()).bind(expires_at).execute(p).await?; });
+        Ok(())
+    }
+
+    /// The live session with this token hash, with its active user.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionInfo>> {
+        let row: Option<(i64, String, DateTime<Utc>)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        ).bind(token_hash).bind(Utc::now()).fetch_optional(p).await?);
+        let Some((user_id, csrf, expires_at)) = row else {
+            return Ok(None);
+        };
+        Ok(self
+            .user(user_id)
+            .await?
+            .filter(|u| u.active)
+            .map(|user| SessionInfo {
+                user,
+                csrf,
+                expires_at,
+            }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        with_pool!(self, p => { sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2")
+            .bind(token_hash).bind(Utc::now()).execute(p).await?; });
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // API tokens
+
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken> {
+        let now = Utc::now();
+        let id: i64 = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            ).bind(user_id).bind(name).bind(token_hash).bind(now).fetch_one(&mut *tx).await?;
+            audit_log!(tx, actor, "create", "api_token", id, None::<&()>, Some(&serde_json::json!({"user_id": user_id, "name": name})));
+            tx.commit().await?;
+            id
+        });
+        Ok(ApiToken {
+            id,
+            user_id,
+            name: name.to_string(),
+            created_at: now,
+        })
+    }
+
+    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let row: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        ).bind(token_hash).fetch_optional(p).await?);
+        match row {
+            Some((id,)) => Ok(self.user(id).await?.filter(|u| u.active)),
+            None => Ok(None),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Failed logins (rate limiting shared by all servers)
+
+    pub async fn record_login_failure(&self, key: &str) -> Result<()> {
+        with_pool!(self, p => { sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+            .bind(key).bind(Utc::now()).execute(p).await?; });
+        Ok(())
+    }
+
+    pub async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
+        let (n,): (i64,) = with_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2",
+        ).bind(key).bind(since).fetch_one(p).await?);
+        Ok(n)
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        with_pool!(self, p => { sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(p).await?; });
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! Test support: a fresh store on each backend.
+//!
+//! `test_stores()` gives a SQLite store in a temporary folder and a PostgreSQL store in a
+//! fresh database (dropped when the [`TestStore`] is dropped). PostgreSQL is found at
+//! `VX_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`). When it cannot be
+//! reached, the run fails if `CI` or `VX_REQUIRE_POSTGRES` is set, and otherwise prints how
+//! to point the tests at a server and runs SQLite only.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::{Backend, Store};
+
+pub struct TestStore {
+    pub store: Store,
+    /// The URL of this store, for a server or CLI started by the test.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Database { admin_url: String, name: String },
+}
+
+impl TestStore {
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Cleanup::Database { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Dropping may happen inside a runtime: do the async work on a thread of its own.
+            // FORCE ends the connections the test's pool still holds.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    if let Ok(admin) = Store::connect(&admin_url).await {
+                        if let crate::Pool::Postgres(p) = &admin.pool {
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(p)
+                            .await;
+                        }
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn postgres_url() -> String {
+    std::env::var("VX_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+fn postgres_required() -> bool {
+    ["CI", "VX_REQUIRE_POSTGRES"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|s| !s.is_empty() && s != "0" && s != "false"))
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A migrated SQLite store in a temporary folder.
+pub async fn sqlite_store() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.sqlite").display());
+    let store = Store::connect(&url).await.expect("open SQLite");
+    store.migrate().await.expect("migrate SQLite");
+    TestStore {
+        store,
+        url,
+        cleanup: Cleanup::Dir(dir),
+    }
+}
+
+/// A migrated PostgreSQL store in a fresh database, or `None` where PostgreSQL is not
+/// reachable and not required.
+pub async fn postgres_store() -> Option<TestStore> {
+    let admin_url = postgres_url();
+    let admin = match Store::connect(&admin_url).await {
+        Ok(s) => s,
+        Err(e) if !postgres_required() => {
+            eprintln!(
+                "PostgreSQL not reachable ({e}); running SQLite only. Point the tests at a server with \
+                 VX_TEST_POSTGRES=postgres://USER@HOST:PORT/DB (set CI=1 or VX_REQUIRE_POSTGRES=1 to make this an error)."
+            );
+            return None;
+        }
+        Err(e) => {
+            panic!("PostgreSQL is required for this test run (CI/VX_REQUIRE_POSTGRES set) but: {e}")
+        }
+    };
+    let name = format!(
+        "vx_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros() % 1_000_000
+    );
+    if let crate::Pool::Postgres(p) = &admin.pool {
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(p)
+            .await
+            .expect("create test database");
+    }
+    admin.close().await;
+    let mut url = url::Url::parse(&admin_url).expect("VX_TEST_POSTGRES is a URL");
+    url.set_path(&name);
+    let url = url.to_string();
+    let store = Store::connect(&url).await.expect("open test database");
+    store.migrate().await.expect("migrate PostgreSQL");
+    Some(TestStore {
+        store,
+        url,
+        cleanup: Cleanup::Database { admin_url, name },
+    })
+}
+
+/// One fresh store per available backend: SQLite always, PostgreSQL when reachable.
+pub async fn test_stores() -> Vec<TestStore> {
+    let mut out = vec![sqlite_store().await];
+    out.extend(postgres_store().await);
+    out
+}
