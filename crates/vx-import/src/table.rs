@@ -1,0 +1,384 @@
+//! Reading a file into a [`Table`] of text cells, whatever its format.
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+use std::path::Path;
+
+use calamine::{Data, ExcelDateTime, Reader, SheetType, SheetVisible, Sheets};
+
+use crate::columns::is_known_header;
+use crate::error::ReadError;
+
+/// How many non-blank rows at the top of a file may be titles above the header row.
+const MAX_TITLE_ROWS: usize = 20;
+
+/// The format of a file, decided by the extension of its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `.csv`, `.tsv`, `.txt`: UTF-8 text, delimiter sniffed.
+    Csv,
+    /// `.xlsx`, `.xlsm`
+    Xlsx,
+    /// `.xlsb`
+    Xlsb,
+    /// `.xls` (Excel 97–2003)
+    Xls,
+    /// `.ods` (LibreOffice)
+    Ods,
+}
+
+impl Format {
+    /// The format for a file name, by its extension (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Format> {
+        let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" | "tsv" | "txt" => Format::Csv,
+            "xlsx" | "xlsm" => Format::Xlsx,
+            "xlsb" => Format::Xlsb,
+            "xls" => Format::Xls,
+            "ods" => Format::Ods,
+            _ => return None,
+        })
+    }
+
+    pub fn is_spreadsheet(self) -> bool {
+        self != Format::Csv
+    }
+}
+
+/// A file read as text: its header row and its data rows, every cell trimmed.
+///
+/// Row numbers are 1-based and true to the file as Excel shows it: the header is row 1
+/// when it is the first line, blank rows are dropped but still counted, and rows above
+/// the header (a spreadsheet's title lines) are dropped. Every row has at least as many
+/// cells as there are headers (short rows are padded with empty cells).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The file's display name, used in every message.
+    pub file: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<(u32, Vec<String>)>,
+    pub format: Format,
+    /// The cells, by (row number, column index), that a spreadsheet stored as numbers
+    /// rather than text: the only cells whose lost leading zeros are restored (see the
+    /// record parsers). Always empty for CSV.
+    pub numeric_cells: BTreeSet<(u32, usize)>,
+}
+
+impl Table {
+    /// A table of text cells, as if read from a CSV file.
+    pub fn new(
+        file: impl Into<String>,
+        headers: Vec<String>,
+        rows: Vec<(u32, Vec<String>)>,
+    ) -> Table {
+        Table {
+            file: file.into(),
+            headers,
+            rows,
+            format: Format::Csv,
+            numeric_cells: BTreeSet::new(),
+        }
+    }
+
+    /// Whether the cell at (row number, column index) was a number in a spreadsheet.
+    pub fn is_numeric_cell(&self, row: u32, column: usize) -> bool {
+        self.numeric_cells.contains(&(row, column))
+    }
+}
+
+/// Reads a CSV or spreadsheet file; the extension decides the format. The table's display
+/// name is the path as given.
+pub fn read_table(path: &Path) -> Result<Table, ReadError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    read_table_from_bytes(&file, &bytes)
+}
+
+/// Reads a file received as bytes (a web upload); the extension of `name` decides the
+/// format, and `name` is the table's display name.
+pub fn read_table_from_bytes(name: &str, bytes: &[u8]) -> Result<Table, ReadError> {
+    let format = Format::from_name(name).ok_or_else(|| ReadError::UnsupportedFormat {
+        file: name.to_string(),
+    })?;
+    let (rows, numeric) = match format {
+        Format::Csv => (read_csv(name, bytes)?, BTreeSet::new()),
+        _ => read_workbook(name, format, bytes)?,
+    };
+    build_table(name, format, rows, numeric)
+}
+
+type RawRows = Vec<(u32, Vec<String>)>;
+
+fn read_csv(file: &str, bytes: &[u8]) -> Result<RawRows, ReadError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ReadError::Utf16 {
+            file: file.to_string(),
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sniff_delimiter(bytes))
+        .from_reader(bytes);
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    // Row numbers as Excel shows them: the csv reader counts lines, but a quoted cell may
+    // span several lines while being one row. Blank lines (skipped by the reader) count.
+    let (mut prev_row, mut prev_end_line) = (0u64, 0u64);
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(ReadError::Csv {
+                    file: file.to_string(),
+                    message: e.to_string(),
+                })
+            }
+        }
+        // The reader gives the position before the blank lines it skipped: skip them too.
+        let line = record.position().map_or(prev_end_line + 1, |p| {
+            let skipped = usize::try_from(p.byte())
+                .ok()
+                .and_then(|at| bytes.get(at..))
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .filter(|&&b| b == b'\n')
+                .count();
+            p.line() + skipped as u64
+        });
+        let row = prev_row + line.saturating_sub(prev_end_line).max(1);
+        let inner_lines: u64 = record
+            .iter()
+            .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+            .sum();
+        prev_row = row;
+        prev_end_line = line.max(prev_end_line + 1) + inner_lines;
+        let row = u32::try_from(row).unwrap_or(u32::MAX);
+        let cells = record
+            .iter()
+            .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ReadError::NotUtf8 {
+                file: file.to_string(),
+                row,
+            })?;
+        rows.push((row, cells));
+    }
+    Ok(rows)
+}
+
+/// The delimiter of a CSV file: whichever of `,` `;` and tab occurs most (outside quotes)
+/// on the first line that has any of them; `,` when tied or when none does. Excel writes
+/// `;` where the list separator of Windows is `;` (many Vietnamese installations).
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    const CANDIDATES: [u8; 3] = [b',', b';', b'\t'];
+    for line in bytes.split(|&b| b == b'\n').take(MAX_TITLE_ROWS) {
+        let mut counts = [0usize; 3];
+        let mut quoted = false;
+        for &b in line {
+            if b == b'"' {
+                quoted = !quoted;
+            } else if !quoted {
+                if let Some(i) = CANDIDATES.iter().position(|&c| c == b) {
+                    counts[i] += 1;
+                }
+            }
+        }
+        let best = (0..3).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+        if counts[best] > 0 {
+            return CANDIDATES[best];
+        }
+    }
+    b','
+}
+
+fn read_workbook(
+    file: &str,
+    format: Format,
+    bytes: &[u8],
+) -> Result<(RawRows, BTreeSet<(u32, usize)>), ReadError> {
+    let bad = |e: &dyn std::fmt::Display| ReadError::Spreadsheet {
+        file: file.to_string(),
+        message: e.to_string(),
+    };
+    let cursor = Cursor::new(bytes);
+    let mut workbook: Sheets<_> = match format {
+        Format::Xlsx => Sheets::Xlsx(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
+        Format::Xlsb => Sheets::Xlsb(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
+        Format::Xls => Sheets::Xls(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
+        Format::Ods => Sheets::Ods(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
+        Format::Csv => unreachable!("CSV is not a workbook"),
+    };
+    // The first visible worksheet (hidden sheets usually hold lookup lists), else the
+    // first worksheet.
+    let sheets = workbook.sheets_metadata();
+    let sheet = sheets
+        .iter()
+        .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+        .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| ReadError::NoWorksheet {
+            file: file.to_string(),
+        })?;
+    let range = workbook.worksheet_range(&sheet).map_err(|e| bad(&e))?;
+    let first_row = range.start().map_or(0, |(r, _)| r);
+    let mut rows = Vec::with_capacity(range.height());
+    let mut numeric = BTreeSet::new();
+    for (i, cells) in range.rows().enumerate() {
+        let row = first_row
+            .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
+            .saturating_add(1);
+        let cells = cells
+            .iter()
+            .enumerate()
+            .map(|(j, cell)| {
+                if matches!(cell, Data::Int(_) | Data::Float(_)) {
+                    numeric.insert((row, j));
+                }
+                cell_text(cell)
+            })
+            .collect();
+        rows.push((row, cells));
+    }
+    Ok((rows, numeric))
+}
+
+/// The text a user typed to get this cell, as far as it can be told.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => number_text(*f),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(dt) if dt.is_duration() => number_text(dt.as_f64()),
+        Data::DateTime(dt) => date_text(dt),
+        // ODS dates: "1985-03-07" or "1985-03-07T00:00:00".
+        Data::DateTimeIso(s) => s.strip_suffix("T00:00:00").unwrap_or(s).trim().to_string(),
+        Data::DurationIso(s) => s.trim().to_string(),
+        Data::Error(e) => e.to_string(),
+    }
+}
+
+/// Integers without ".0" (Excel stores every number as a float: a year typed as 1985
+/// arrives as 1985.0, a CCCD as 83185001234.0).
+fn number_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A date cell as "YYYY-MM-DD" (with " HH:MM:SS" when it has a time of day).
+fn date_text(dt: &ExcelDateTime) -> String {
+    let (y, mo, d, h, mi, s, _ms) = dt.to_ymd_hms_milli();
+    if dt.as_f64() < 1.0 {
+        format!("{h:02}:{mi:02}:{s:02}")
+    } else if (h, mi, s) == (0, 0, 0) {
+        format!("{y:04}-{mo:02}-{d:02}")
+    } else {
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+    }
+}
+
+/// Drops blank rows, finds the header row and pads the data rows to the header's width.
+fn build_table(
+    file: &str,
+    format: Format,
+    rows: RawRows,
+    mut numeric: BTreeSet<(u32, usize)>,
+) -> Result<Table, ReadError> {
+    let mut rows: RawRows = rows
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
+        .collect();
+    if rows.is_empty() {
+        return Err(ReadError::Empty {
+            file: file.to_string(),
+        });
+    }
+    // The header row is the first row naming at least two known columns, among the first
+    // rows: spreadsheets from offices often start with a title ("UBND XÃ ...", "DANH SÁCH
+    // HỘ GIA ĐÌNH"). When none does, the first row is the header.
+    let header_index = rows
+        .iter()
+        .take(MAX_TITLE_ROWS)
+        .position(|(_, cells)| cells.iter().filter(|c| is_known_header(c)).count() >= 2)
+        .unwrap_or(0);
+    let mut data = rows.split_off(header_index + 1);
+    let (header_row, mut headers) = rows.pop().expect("header row");
+    for h in &mut headers {
+        *h = h
+            .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .to_string();
+    }
+    while headers.last().is_some_and(String::is_empty) {
+        headers.pop();
+    }
+    let width = headers.len();
+    for (_, cells) in &mut data {
+        while cells.len() > width && cells.last().is_some_and(String::is_empty) {
+            cells.pop();
+        }
+        if cells.len() < width {
+            cells.resize(width, String::new());
+        }
+    }
+    numeric.retain(|(row, _)| *row > header_row);
+    Ok(Table {
+        file: file.to_string(),
+        headers,
+        rows: data,
+        format,
+        numeric_cells: numeric,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_typed() {
+        assert_eq!(number_text(1985.0), "1985");
+        assert_eq!(number_text(83185001234.0), "83185001234");
+        assert_eq!(number_text(-3.0), "-3");
+        assert_eq!(number_text(1.5), "1.5");
+        assert_eq!(number_text(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(sniff_delimiter(b"a,b;c,d\n"), b',');
+        assert_eq!(sniff_delimiter(b"a;b;c\n1,5;2;3\n"), b';');
+        assert_eq!(sniff_delimiter(b"\"a;b\",c\n"), b',');
+        assert_eq!(sniff_delimiter(b"\n\nTitle\na\tb\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"one column\n"), b',');
+        assert_eq!(sniff_delimiter(b""), b',');
+    }
+
+    #[test]
+    fn dates_read_as_iso() {
+        use calamine::ExcelDateTimeType::DateTime;
+        assert_eq!(
+            date_text(&ExcelDateTime::new(31113.0, DateTime, false)),
+            "1985-03-07"
+        );
+        assert_eq!(
+            date_text(&ExcelDateTime::new(31113.5, DateTime, false)),
+            "1985-03-07 12:00:00"
+        );
+        assert_eq!(
+            date_text(&ExcelDateTime::new(0.25, DateTime, false)),
+            "06:00:00"
+        );
+    }
+}
