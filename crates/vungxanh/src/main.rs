@@ -1,1 +1,134 @@
-fn main() {}
+//! `vungxanh`: the one binary. Parses the command line and hands over to the library
+//! crates; errors become `anyhow` reports with context.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod demo;
+mod gen;
+mod import;
+mod users;
+
+/// vùng xanh — epidemic-response operations for local government.
+#[derive(Parser)]
+#[command(name = "vungxanh", version, about, long_about = None)]
+struct Cli {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://USER@HOST:PORT/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/vungxanh.sqlite"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages and the API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Mark cookies Secure (behind HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Apply the database migrations (serve and import do it too).
+    Migrate,
+    /// Import units, households or people from CSV or XLSX.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Manage API tokens for machine clients (laboratories).
+    #[command(subcommand)]
+    Token(users::TokenCommand),
+    /// Create (once) and serve a demo: Châu Thành district, Bến Tre, Aug–Sep 2021, synthetic people.
+    Demo(demo::DemoArgs),
+    /// Write deterministic synthetic data in the interchange formats.
+    Gen(gen::GenArgs),
+    /// Measure, beside baselines, on SQLite and PostgreSQL (see BENCHMARKS.md).
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            secure_cookies,
+        } => {
+            let store = open(&cli.database).await?;
+            let config = vx_web::WebConfig {
+                secure_cookies,
+                ..Default::default()
+            };
+            serve(store, bind, config).await
+        }
+        Command::Migrate => {
+            open(&cli.database).await?;
+            println!("migrated {}", vx_store::redact_url(&cli.database));
+            Ok(())
+        }
+        Command::Import(cmd) => {
+            let store = open(&cli.database).await?;
+            import::run(&store, cmd).await
+        }
+        Command::User(cmd) => users::user(&open(&cli.database).await?, cmd).await,
+        Command::Token(cmd) => users::token(&open(&cli.database).await?, cmd).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Gen(args) => gen::run(args),
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+/// Opens and migrates the database.
+pub(crate) async fn open(url: &str) -> Result<vx_store::Store> {
+    let store = vx_store::Store::connect(url).await?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating {}", vx_store::redact_url(url)))?;
+    Ok(store)
+}
+
+pub(crate) async fn serve(
+    store: vx_store::Store,
+    bind: SocketAddr,
+    config: vx_web::WebConfig,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("vungxanh is serving on http://{addr}/");
+    vx_web::serve(listener, store, config)
+        .await
+        .context("server failed")
+}
+
+/// The data folder given on the command line, as a SQLite URL.
+pub(crate) fn sqlite_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}", dir.join("vungxanh.sqlite").display())
+}

@@ -6,6 +6,7 @@
 //! types, never raw strings, for codes, citizen IDs, phones, birth dates and names.
 
 mod access;
+pub mod epi;
 mod interchange;
 mod person;
 mod text;
@@ -19,7 +20,7 @@ pub use person::{
     UnknownValue,
 };
 pub use text::{fold, parse_flag};
-pub use unit::{Level, Unit, UnitCode, UnitCodeError, UnknownLevel};
+pub use unit::{Level, NewUnit, Unit, UnitCode, UnitCodeError, UnknownLevel};
 
 /// The epidemiological day is the calendar day in Vietnam (UTC+7, no daylight saving).
 pub const VN_UTC_OFFSET_SECONDS: i32 = 7 * 3600;

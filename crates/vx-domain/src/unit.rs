@@ -122,6 +122,21 @@ impl FromStr for Level {
     }
 }
 
+/// A unit as written by an import: one row of
+/// `code,parent_code,level,type,name,full_name[,population]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUnit {
+    pub code: UnitCode,
+    pub parent_code: Option<UnitCode>,
+    pub level: Level,
+    /// The `type` column as written ("tinh", "xa", "thị trấn"...); empty when absent.
+    pub kind: String,
+    pub name: String,
+    /// The `full_name` column; the name when absent or empty.
+    pub full_name: String,
+    pub population: Option<i64>,
+}
+
 /// A unit as stored: one version of it, valid from `valid_from` until `valid_to`
 /// (exclusive; `None` = still valid). Merges and splits close a version and open another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

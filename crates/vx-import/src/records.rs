@@ -4,9 +4,8 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 use vx_domain::{
-    parse_flag, Birth, CitizenId, HouseholdCode, Level, Located, NewHousehold, NewPerson,
+    parse_flag, Birth, CitizenId, HouseholdCode, Level, Located, NewHousehold, NewPerson, NewUnit,
     PersonName, Phone, Relation, RowProblem, Sex, UnitCode,
 };
 
@@ -28,20 +27,6 @@ impl<T> Parsed<T> {
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
     }
-}
-
-/// An administrative unit read from a file: the shape of the store's `UnitInput`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnitRecord {
-    pub code: UnitCode,
-    pub parent_code: Option<UnitCode>,
-    pub level: Level,
-    /// The `type` column as written ("tinh", "xa", "thị trấn"...); empty when absent.
-    pub kind: String,
-    pub name: String,
-    /// The `full_name` column; the name when absent or empty.
-    pub full_name: String,
-    pub population: Option<i64>,
 }
 
 /// The checks of one row: reads cells by column and collects the row's problems.
@@ -183,7 +168,7 @@ fn start<T>(table: &Table, kind: Kind) -> Result<(Mapping, Parsed<T>), ReadError
 // Units
 
 /// Parses a units file: `code*, parent_code, level*, type, name*, full_name, population`.
-pub fn parse_units(table: &Table) -> Result<Parsed<UnitRecord>, ReadError> {
+pub fn parse_units(table: &Table) -> Result<Parsed<NewUnit>, ReadError> {
     let (m, mut parsed) = start(table, Kind::Units)?;
     // The level of a commune's parent: a district in the 2021 tree, a province since 2025.
     // Known from the file when it has district or province rows (see `unit_code_text`).
@@ -232,7 +217,7 @@ pub fn parse_units(table: &Table) -> Result<Parsed<UnitRecord>, ReadError> {
         let population = c.optional("population", c.raw("population"), parse_population);
         let value = (|| {
             let name = name?;
-            Some(UnitRecord {
+            Some(NewUnit {
                 code: code?,
                 parent_code: parent_code?,
                 level: level?,

@@ -20,6 +20,9 @@ use sqlx::sqlite::{
 
 mod audit;
 mod auth;
+pub mod bench;
+mod bulk;
+mod epi;
 mod import;
 mod registry;
 #[cfg(feature = "testing")]

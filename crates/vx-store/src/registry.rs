@@ -10,6 +10,7 @@ use vx_domain::{
     PersonName, Phone, Relation, Sex, Unit, UnitCode,
 };
 
+use crate::bulk::{BulkInsert, Cell};
 use crate::import::settle_problems;
 use crate::{
     audit_log, path_end, with_pool, Actor, ImportOptions, ImportSummary, Located, Result,
@@ -24,6 +25,22 @@ const CHUNK: usize = 1000;
 const BATCH_INSERT: &str =
     "INSERT INTO import_batches (kind, file_name, sha256, actor, at, created, \
      updated, unchanged, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+
+pub(crate) const PEOPLE_COLUMNS: [&str; 13] = [
+    "household_id",
+    "unit_id",
+    "natural_key",
+    "full_name",
+    "name_folded",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "citizen_id",
+    "phone",
+    "relation",
+    "import_id",
+    "updated_at",
+];
 
 const HOUSEHOLD_SELECT: &str = "SELECT h.id, h.code, h.unit_id, u.code AS unit_code, h.head_name, \
      h.address, h.phone, h.poor, h.lost_income, h.active, \
@@ -134,6 +151,20 @@ fn birth_columns(b: &Birth) -> (Option<NaiveDate>, i32) {
         Birth::Date(d) => (Some(*d), b.year()),
         Birth::Year(y) => (None, *y),
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct HouseholdIds {
+    id: i64,
+    unit_id: i64,
+}
+
+/// A stored person as an import sees it.
+#[derive(Debug, Clone)]
+struct Stored {
+    id: i64,
+    household_id: i64,
+    data: NewPerson,
 }
 
 /// A filter over people, always inside a subtree.
@@ -600,18 +631,57 @@ impl Store {
         Ok(out)
     }
 
-    async fn people_by_keys(&self, keys: &[String]) -> Result<HashMap<String, (i64, Person)>> {
+    /// (id, unit id) of the households with these codes.
+    async fn household_ids_by_codes<'a>(
+        &self,
+        codes: impl Iterator<Item = &'a str>,
+    ) -> Result<HashMap<String, HouseholdIds>> {
+        let mut codes: Vec<&str> = codes.collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut out = HashMap::with_capacity(codes.len());
+        for chunk in codes.chunks(CHUNK) {
+            let rows: Vec<(String, i64, i64)> = with_pool!(self, p => {
+                let mut qb = QueryBuilder::new("SELECT code, id, unit_id FROM households WHERE code IN (");
+                let mut sep = qb.separated(", ");
+                for c in chunk {
+                    sep.push_bind(*c);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            out.extend(
+                rows.into_iter()
+                    .map(|(code, id, unit_id)| (code, HouseholdIds { id, unit_id })),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Stored people by natural key, for matching an import: lean rows, no unit join.
+    async fn people_by_keys(&self, keys: &[String]) -> Result<HashMap<String, Stored>> {
         #[derive(sqlx::FromRow)]
-        struct Keyed {
+        struct Row {
             natural_key: String,
-            #[sqlx(flatten)]
-            row: PersonRow,
+            id: i64,
+            household_id: i64,
+            household_code: String,
+            full_name: String,
+            birth_date: Option<NaiveDate>,
+            birth_year: i32,
+            sex: String,
+            citizen_id: Option<String>,
+            phone: Option<String>,
+            relation: String,
         }
         let mut out = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
-            let rows: Vec<Keyed> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new(PERSON_SELECT.replacen("SELECT ", "SELECT x.natural_key, ", 1));
-                qb.push(" WHERE x.natural_key IN (");
+            let rows: Vec<Row> = with_pool!(self, p => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT x.natural_key, x.id, x.household_id, h.code AS household_code, x.full_name, \
+                     x.birth_date, x.birth_year, x.sex, x.citizen_id, x.phone, x.relation \
+                     FROM people x JOIN households h ON h.id = x.household_id WHERE x.natural_key IN (",
+                );
                 let mut sep = qb.separated(", ");
                 for k in chunk {
                     sep.push_bind(k.as_str());
@@ -620,8 +690,30 @@ impl Store {
                 qb.build_query_as().fetch_all(p).await?
             });
             for r in rows {
-                let person = Person::from(r.row);
-                out.insert(r.natural_key, (person.id, person));
+                let data = PersonRow {
+                    id: r.id,
+                    household_id: r.household_id,
+                    household_code: r.household_code,
+                    unit_id: 0,
+                    unit_code: "0".into(),
+                    full_name: r.full_name,
+                    birth_date: r.birth_date,
+                    birth_year: r.birth_year,
+                    sex: r.sex,
+                    citizen_id: r.citizen_id,
+                    phone: r.phone,
+                    relation: r.relation,
+                    active: true,
+                };
+                let person = Person::from(data);
+                out.insert(
+                    r.natural_key,
+                    Stored {
+                        id: person.id,
+                        household_id: person.household_id,
+                        data: person.data,
+                    },
+                );
             }
         }
         Ok(out)
@@ -638,7 +730,7 @@ impl Store {
     ) -> Result<ImportSummary> {
         let mut problems = Vec::new();
         let households = self
-            .households_by_codes(rows.iter().map(|r| r.value.household_code.as_str()))
+            .household_ids_by_codes(rows.iter().map(|r| r.value.household_code.as_str()))
             .await?;
         let fallback_key = |p: &NewPerson| {
             format!(
@@ -660,7 +752,7 @@ impl Store {
 
         let mut seen: HashMap<String, u32> = HashMap::with_capacity(rows.len());
         let mut creates: Vec<(NewPerson, i64, i64, String)> = Vec::new();
-        let mut updates: Vec<(Person, NewPerson, i64, i64, String)> = Vec::new();
+        let mut updates: Vec<(Stored, NewPerson, i64, i64, String)> = Vec::new();
         let mut summary = ImportSummary::default();
         for Located { row, value: person } in rows {
             let key = person.natural_key();
@@ -692,10 +784,10 @@ impl Store {
                     .and_then(|_| existing.get(&fallback_key(&person)))
             });
             match old {
-                Some((_, old)) if old.data == person && old.household_id == hh.id => {
+                Some(old) if old.data == person && old.household_id == hh.id => {
                     summary.unchanged += 1
                 }
-                Some((_, old)) => {
+                Some(old) => {
                     summary.updated += 1;
                     updates.push((old.clone(), person, hh.id, hh.unit_id, key));
                 }
@@ -717,22 +809,23 @@ impl Store {
             .bind(summary.created as i64).bind(summary.updated as i64).bind(summary.unchanged as i64)
             .bind(summary.skipped.len() as i64)
             .fetch_one(&mut *tx).await?;
-            for chunk in creates.chunks(CHUNK) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO people (household_id, unit_id, natural_key, full_name, name_folded, birth_date, \
-                     birth_year, sex, citizen_id, phone, relation, import_id, updated_at) ",
-                );
-                qb.push_values(chunk, |mut b, (person, hh_id, unit_id, key)| {
+            let folded: Vec<String> = creates.iter().map(|c| c.0.full_name.folded()).collect();
+            let cells: Vec<Vec<Cell<'_>>> = creates
+                .iter()
+                .zip(&folded)
+                .map(|((person, hh_id, unit_id, key), folded)| {
                     let (birth_date, birth_year) = birth_columns(&person.birth);
-                    b.push_bind(*hh_id).push_bind(*unit_id).push_bind(key.as_str())
-                        .push_bind(person.full_name.as_str()).push_bind(person.full_name.folded())
-                        .push_bind(birth_date).push_bind(birth_year).push_bind(person.sex.as_str())
-                        .push_bind(person.citizen_id.as_ref().map(CitizenId::as_str))
-                        .push_bind(person.phone.as_ref().map(Phone::as_str))
-                        .push_bind(person.relation.as_str()).push_bind(batch).push_bind(now);
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+                    vec![
+                        Cell::Int(*hh_id), Cell::Int(*unit_id), Cell::Text(key),
+                        Cell::Text(person.full_name.as_str()), Cell::Text(folded),
+                        birth_date.into(), birth_year.into(), person.sex.as_str().into(),
+                        person.citizen_id.as_ref().map(CitizenId::as_str).into(),
+                        person.phone.as_ref().map(Phone::as_str).into(),
+                        person.relation.as_str().into(), Cell::Int(batch), Cell::Instant(now),
+                    ]
+                })
+                .collect();
+            tx.bulk_insert("people", &PEOPLE_COLUMNS, &cells).await?;
             for (old, person, hh_id, unit_id, key) in &updates {
                 let (birth_date, birth_year) = birth_columns(&person.birth);
                 sqlx::query(

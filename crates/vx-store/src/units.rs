@@ -13,17 +13,8 @@ use crate::{
     StoreError,
 };
 
-/// One unit of an import file (`code,parent_code,level,type,name,full_name[,population]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnitInput {
-    pub code: UnitCode,
-    pub parent_code: Option<UnitCode>,
-    pub level: Level,
-    pub kind: String,
-    pub name: String,
-    pub full_name: String,
-    pub population: Option<i64>,
-}
+/// One unit of an import file.
+pub use vx_domain::NewUnit as UnitInput;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UnitsSummary {

@@ -1,1 +1,247 @@
-//! vx-web
+//! vx-web: the only crate that knows HTTP.
+//!
+//! - `/healthz`: 200 "ok" when the store answers, 503 otherwise.
+//! - `/api/v1/…`: the JSON API ([`api`]), described by `/api/v1/openapi.json`.
+//! - Server-rendered pages ([`pages`]), Vietnamese first, English by `?lang=en`; no
+//!   JavaScript, nothing loaded from outside the binary.
+//!
+//! The server is stateless: sessions, CSRF tokens and failed logins live in the store, so
+//! any number of servers may share one PostgreSQL database. Scope is decided in one place
+//! ([`scope`]): anything outside a viewer's scope, or deeper than its role may see, answers
+//! 404 so that existence does not leak.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::CookieJar;
+use sha2::{Digest, Sha256};
+use tower_http::trace::TraceLayer;
+use vx_store::Store;
+
+mod api;
+mod auth;
+mod error;
+mod i18n;
+mod input;
+mod pages;
+mod scope;
+
+pub use api::ApiDoc;
+pub use auth::{hash_password, new_api_token};
+pub use i18n::Lang;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (serve over HTTPS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_hours: i64,
+    /// Take the client's address for the failed-login limit from the last entry of
+    /// `X-Forwarded-For` (set it only behind a reverse proxy that appends it; otherwise
+    /// every client would share the proxy's address, and its limit).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            session_hours: 12,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+}
+
+const LANG_COOKIE: &str = "lang";
+const CSS: &str = include_str!("../assets/app.css");
+
+/// The stylesheet's address, versioned by its content so that it may be cached for a year.
+pub(crate) fn css_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let digest = hex::encode(Sha256::digest(CSS.as_bytes()));
+        format!("/assets/app.css?v={}", &digest[..12])
+    })
+}
+
+/// The whole application: health, API, pages, assets, and the layers around them.
+pub fn router(store: Store, config: WebConfig) -> Router {
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/assets/app.css", get(stylesheet))
+        .merge(api::routes())
+        .merge(pages::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), finish))
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    config: WebConfig,
+) -> std::io::Result<()> {
+    let app = router(store, config);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Liveness and readiness: "ok" when the store answers a ping.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()),
+    responses((status = 200, description = "The store answers", body = String),
+        (status = 503, description = "The store does not answer", body = String)))]
+pub(crate) async fn healthz(State(st): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(3), st.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: store error");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("health check: store timed out");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        error::ApiError(error::AppError::not_found()).into_response()
+    } else {
+        error::PageError(error::AppError::not_found()).into_response()
+    }
+}
+
+/// Around every request: picks the language (`?lang=` remembered in a cookie), draws HTML
+/// error pages in it, and adds the security headers.
+async fn finish(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let chosen = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|pair| pair.strip_prefix("lang="))
+            .find_map(Lang::parse)
+    });
+    let lang = chosen
+        .or_else(|| {
+            CookieJar::from_headers(req.headers())
+                .get(LANG_COOKIE)
+                .and_then(|c| Lang::parse(c.value()))
+        })
+        .unwrap_or_default();
+    req.extensions_mut().insert(lang);
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let is_api = path.starts_with("/api/");
+
+    let mut res = next.run(req).await;
+
+    if res.extensions().get::<error::ErrorPage>().is_some() {
+        let status = res.status();
+        let ctx = pages::Ctx::new(lang, &path, &query);
+        let page = pages::error_page(&ctx, status);
+        let mut drawn = (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page.into_string(),
+        )
+            .into_response();
+        for value in res.headers().get_all(header::SET_COOKIE) {
+            drawn
+                .headers_mut()
+                .append(header::SET_COOKIE, value.clone());
+        }
+        res = drawn;
+    }
+    let headers = res.headers_mut();
+    if let (Some(l), false) = (chosen, is_api) {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{}",
+            l.code(),
+            if st.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    );
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "x-frame-options", "DENY");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, "cache-control", "no-store");
+    }
+    if !is_api && !headers.contains_key(header::VARY) {
+        set(headers, "vary", "Cookie");
+    }
+    res
+}

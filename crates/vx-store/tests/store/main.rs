@@ -1,5 +1,8 @@
 //! The store contract, checked on every backend: SQLite always, PostgreSQL when reachable
-//! (required in CI). One integration binary for the crate.
+//! (required in CI). One integration binary for the crate; `epi` holds the epidemiological
+//! record's tests.
+
+mod epi;
 
 use vx_domain::{
     Birth, CitizenId, HouseholdCode, Level, NewHousehold, NewPerson, PersonName, Relation, Sex,
@@ -8,11 +11,11 @@ use vx_domain::{
 use vx_store::testing::{test_stores, TestStore};
 use vx_store::{Actor, ImportOptions, Located, Store, StoreError, UnitInput};
 
-fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     Actor::system("test")
 }
 
-fn unit(code: &str, parent: Option<&str>, level: Level, name: &str) -> UnitInput {
+pub(crate) fn unit(code: &str, parent: Option<&str>, level: Level, name: &str) -> UnitInput {
     UnitInput {
         code: UnitCode::parse(code).unwrap(),
         parent_code: parent.map(|p| UnitCode::parse(p).unwrap()),
@@ -24,7 +27,7 @@ fn unit(code: &str, parent: Option<&str>, level: Level, name: &str) -> UnitInput
     }
 }
 
-fn located<T>(rows: Vec<T>) -> Vec<Located<T>> {
+pub(crate) fn located<T>(rows: Vec<T>) -> Vec<Located<T>> {
     rows.into_iter()
         .enumerate()
         .map(|(i, value)| Located {
@@ -35,7 +38,7 @@ fn located<T>(rows: Vec<T>) -> Vec<Located<T>> {
 }
 
 /// Bến Tre, Châu Thành, two communes, three hamlets.
-async fn seed_units(store: &Store) {
+pub(crate) async fn seed_units(store: &Store) {
     let rows = vec![
         unit("83", None, Level::Province, "Bến Tre"),
         unit("831", Some("83"), Level::District, "Châu Thành"),
@@ -51,7 +54,7 @@ async fn seed_units(store: &Store) {
         .unwrap();
 }
 
-fn household(code: &str, unit: &str, head: &str) -> NewHousehold {
+pub(crate) fn household(code: &str, unit: &str, head: &str) -> NewHousehold {
     NewHousehold {
         code: HouseholdCode::parse(code).unwrap(),
         unit_code: UnitCode::parse(unit).unwrap(),
@@ -63,7 +66,7 @@ fn household(code: &str, unit: &str, head: &str) -> NewHousehold {
     }
 }
 
-fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&str>) -> NewPerson {
+pub(crate) fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&str>) -> NewPerson {
     NewPerson {
         household_code: HouseholdCode::parse(hh).unwrap(),
         full_name: PersonName::parse(name).unwrap(),
@@ -75,7 +78,7 @@ fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&str>) -> NewP
     }
 }
 
-async fn each_backend<F, Fut>(f: F)
+pub(crate) async fn each_backend<F, Fut>(f: F)
 where
     F: Fn(TestStore) -> Fut,
     Fut: std::future::Future<Output = ()>,

@@ -1,0 +1,188 @@
+//! `vungxanh demo`: Châu Thành district (Bến Tre) in August–September 2021, with synthetic
+//! households and people, one user per role, served on 127.0.0.1:8080. The database is
+//! created once under the data folder and reused on the next run.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use vx_domain::{Role, UnitCode};
+use vx_store::{Actor, NewUser, Store};
+
+use crate::gen::{communes_under, scale_config, Scale};
+use crate::import::{import, CommonArgs, Kind, Source};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Where the demo database lives.
+    #[arg(long, default_value = "data/demo")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value_t = 2021)]
+    pub seed: u64,
+    /// Build the demo database anew even if one exists.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Build the database, then exit instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// The demo's users: one per role, all with the password [`DEMO_PASSWORD`].
+pub const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
+    ("admin", "Quản trị hệ thống", Role::Admin, &[]),
+    ("tinh.bentre", "Sở Y tế Bến Tre", Role::Province, &["83"]),
+    (
+        "huyen.chauthanh",
+        "BCĐ huyện Châu Thành",
+        Role::District,
+        &["831"],
+    ),
+    (
+        "xa.phuocthanh",
+        "Trạm Y tế xã Phước Thạnh",
+        Role::Commune,
+        &["28846"],
+    ),
+    (
+        "xa.tanthach",
+        "Trạm Y tế xã Tân Thạch",
+        Role::Commune,
+        &["28804"],
+    ),
+    (
+        "ap1.phuocthanh",
+        "Tổ COVID ấp 1, Phước Thạnh",
+        Role::Hamlet,
+        &["2884601"],
+    ),
+    (
+        "xetnghiem.chauthanh",
+        "Phòng xét nghiệm TTYT Châu Thành",
+        Role::Laboratory,
+        &["831"],
+    ),
+];
+pub const DEMO_PASSWORD: &str = "vungxanh2021";
+
+pub async fn run(args: DemoArgs) -> Result<()> {
+    let started = Instant::now();
+    let db_file = args.data_dir.join("vungxanh.sqlite");
+    if args.fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let f = PathBuf::from(format!("{}{suffix}", db_file.display()));
+            if f.exists() {
+                std::fs::remove_file(&f)
+                    .with_context(|| format!("cannot remove {}", f.display()))?;
+            }
+        }
+    }
+    let url = crate::sqlite_url(&args.data_dir);
+    let store = crate::open(&url).await?;
+    if store.user_by_username("admin").await?.is_some() {
+        println!("reusing the demo database {}", db_file.display());
+    } else {
+        seed(&store, args.seed).await?;
+    }
+    println!("demo ready in {:.1} s", started.elapsed().as_secs_f64());
+    println!("users (password: {DEMO_PASSWORD}):");
+    for (username, name, role, scope) in DEMO_USERS {
+        println!(
+            "  {username:<22} {:<11} {:<7} {name}",
+            role.as_str(),
+            scope.join(",")
+        );
+    }
+    if args.no_serve {
+        return Ok(());
+    }
+    crate::serve(store, args.bind, vx_web::WebConfig::default()).await
+}
+
+async fn seed(store: &Store, seed: u64) -> Result<()> {
+    let step = |what: &str, t: Instant| println!("  {what} ({:.2} s)", t.elapsed().as_secs_f64());
+    println!("building the demo database (seed {seed})…");
+    let quiet = CommonArgs {
+        actor: "demo".into(),
+        ..Default::default()
+    };
+
+    let t = Instant::now();
+    import(
+        store,
+        Kind::Units { valid_from: None },
+        &Source::builtin_2021(),
+        &quiet,
+    )
+    .await?;
+    step(
+        "official units of 2021: 63 provinces, 705 districts, 10,599 communes",
+        t,
+    );
+
+    let t = Instant::now();
+    let (district, cfg) = scale_config(Scale::District, seed);
+    let communes = communes_under(district)?;
+    let hamlets = vx_gen::hamlets(&communes, &cfg);
+    let mut units_csv = Vec::new();
+    vx_gen::write_units_csv(&mut units_csv, &hamlets)?;
+    let (mut households_csv, mut people_csv) = (Vec::new(), Vec::new());
+    let (households, people) =
+        vx_gen::write_registry_csv(&mut households_csv, &mut people_csv, &hamlets, &cfg)?;
+    step(
+        &format!(
+            "generated {} hamlets, {households} households, {people} people",
+            hamlets.len()
+        ),
+        t,
+    );
+
+    for (kind, name, bytes) in [
+        (Kind::Units { valid_from: None }, "hamlets.csv", units_csv),
+        (Kind::Households, "households.csv", households_csv),
+        (Kind::People, "people.csv", people_csv),
+    ] {
+        let t = Instant::now();
+        let r = import(
+            store,
+            kind,
+            &Source::Bytes(name.into(), bytes.into()),
+            &quiet,
+        )
+        .await?;
+        step(
+            &format!(
+                "imported {name}: {} rows ({:.0} rows/s)",
+                r.rows,
+                r.rows as f64 / r.seconds.max(1e-9)
+            ),
+            t,
+        );
+    }
+
+    let t = Instant::now();
+    let hash = vx_web::hash_password(DEMO_PASSWORD);
+    for (username, name, role, scope) in DEMO_USERS {
+        store
+            .create_user(
+                &Actor::system("demo"),
+                &NewUser {
+                    username: username.to_string(),
+                    display_name: name.to_string(),
+                    password_hash: hash.clone(),
+                    role: *role,
+                    scope: scope
+                        .iter()
+                        .map(|c| UnitCode::parse(c).expect("demo codes"))
+                        .collect(),
+                },
+            )
+            .await
+            .with_context(|| format!("demo user {username}"))?;
+    }
+    step("users", t);
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! `vungxanh import units|households|people FILE`: read, check every row, then write all or
+//! nothing (unless `--skip-bad-rows`), and say what happened.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use sha2::{Digest, Sha256};
+use vx_domain::RowProblem;
+use vx_store::{Actor, ImportOptions, Store, StoreError};
+
+/// The official lists shipped in the binary (codes of the General Statistics Office).
+pub const UNITS_2021: &[u8] = include_bytes!("../units/vn-admin-units-2021.csv");
+pub const UNITS_2025: &[u8] = include_bytes!("../units/vn-admin-units-2025.csv");
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Administrative units (`code,parent_code,level,type,name,full_name[,population]`), also hamlets.
+    Units {
+        /// The file; omit with --builtin.
+        file: Option<PathBuf>,
+        /// Load an official list shipped with vungxanh: 2021 (63 provinces, 705 districts,
+        /// 10,599 communes) or 2025 (34 provinces, 3,321 communes).
+        #[arg(long, value_parser = ["2021", "2025"])]
+        builtin: Option<String>,
+        /// First day of validity of new or changed units (default: new units inherit their
+        /// parent's; changed ones start today).
+        #[arg(long)]
+        valid_from: Option<NaiveDate>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Households (`household_code,unit_code,head_name,address,phone,poor,lost_income`).
+    Households {
+        file: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// People (`household_code,full_name,birth,sex,citizen_id,phone,relation`).
+    People {
+        file: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Check everything, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the good rows; write the bad ones, with their reasons, to this CSV file.
+    #[arg(long, value_name = "REJECTS_CSV")]
+    pub skip_bad_rows: Option<PathBuf>,
+    /// Who is importing, for the audit log.
+    #[arg(long, default_value = "cli")]
+    pub actor: String,
+}
+
+/// What one import did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub seconds: f64,
+    pub dry_run: bool,
+}
+
+pub async fn run(store: &Store, cmd: ImportCommand) -> Result<()> {
+    let (kind, report) = match cmd {
+        ImportCommand::Units {
+            file,
+            builtin,
+            valid_from,
+            common,
+        } => {
+            let source = match (file, builtin.as_deref()) {
+                (Some(f), None) => Source::File(f),
+                (None, Some("2021")) => Source::builtin_2021(),
+                (None, Some(_)) => {
+                    Source::Bytes("vn-admin-units-2025.csv".into(), UNITS_2025.into())
+                }
+                _ => bail!("give either a FILE or --builtin 2021|2025"),
+            };
+            let valid_from = valid_from.or_else(|| {
+                (builtin.as_deref() == Some("2025")).then(|| "2025-07-01".parse().expect("date"))
+            });
+            (
+                "units",
+                import(store, Kind::Units { valid_from }, &source, &common).await?,
+            )
+        }
+        ImportCommand::Households { file, common } => (
+            "households",
+            import(store, Kind::Households, &Source::File(file), &common).await?,
+        ),
+        ImportCommand::People { file, common } => (
+            "people",
+            import(store, Kind::People, &Source::File(file), &common).await?,
+        ),
+    };
+    println!(
+        "{kind}: {} rows — {} new, {} changed, {} unchanged, {} skipped ({:.2} s, {:.0} rows/s){}",
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.skipped,
+        report.seconds,
+        report.rows as f64 / report.seconds.max(1e-9),
+        if report.dry_run {
+            " — dry run, nothing written"
+        } else {
+            ""
+        },
+    );
+    Ok(())
+}
+
+pub enum Source {
+    File(PathBuf),
+    /// A file's name and content, e.g. a built-in list or generated demo data.
+    Bytes(String, std::borrow::Cow<'static, [u8]>),
+}
+
+impl Source {
+    pub fn builtin_2021() -> Source {
+        Source::Bytes("vn-admin-units-2021.csv".into(), UNITS_2021.into())
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Units { valid_from: Option<NaiveDate> },
+    Households,
+    People,
+}
+
+/// Reads, checks and writes one file. Every problem of every row is reported; nothing is
+/// written unless all rows are good or `--skip-bad-rows` is given.
+pub async fn import(
+    store: &Store,
+    kind: Kind,
+    source: &Source,
+    args: &CommonArgs,
+) -> Result<Report> {
+    let started = Instant::now();
+    let (name, bytes): (String, std::borrow::Cow<'_, [u8]>) = match source {
+        Source::File(path) => (
+            path.display().to_string(),
+            std::fs::read(path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+                .into(),
+        ),
+        Source::Bytes(name, bytes) => (name.clone(), std::borrow::Cow::Borrowed(&bytes[..])),
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let table = vx_import::read_table_from_bytes(&name, &bytes)?;
+    let today = vx_domain::vn_date(chrono::Utc::now());
+    let actor = Actor::system(&args.actor);
+    let skip = args.skip_bad_rows.is_some();
+    let opts = ImportOptions {
+        dry_run: args.dry_run,
+        skip_bad_rows: skip,
+        file_name: Path::new(&name)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.clone()),
+        sha256,
+    };
+    // With bad rows and no permission to skip them, still ask the store about the good
+    // ones (a dry run) so that the user sees every problem in one go.
+    let check_only = ImportOptions {
+        dry_run: true,
+        skip_bad_rows: true,
+        ..opts.clone()
+    };
+    let mut problems: Vec<RowProblem>;
+    let result = match kind {
+        Kind::Units { valid_from } => {
+            let parsed = vx_import::parse_units(&table)?;
+            problems = parsed.problems;
+            let o = if problems.is_empty() || skip {
+                &opts
+            } else {
+                &check_only
+            };
+            store
+                .import_units(&actor, parsed.rows, valid_from, o)
+                .await
+                .map(|s| (s.created, s.updated + s.versioned, s.unchanged, s.skipped))
+        }
+        Kind::Households => {
+            let parsed = vx_import::parse_households(&table)?;
+            problems = parsed.problems;
+            let o = if problems.is_empty() || skip {
+                &opts
+            } else {
+                &check_only
+            };
+            store
+                .import_households(&actor, parsed.rows, o)
+                .await
+                .map(|s| (s.created, s.updated, s.unchanged, s.skipped))
+        }
+        Kind::People => {
+            let parsed = vx_import::parse_people(&table, today)?;
+            problems = parsed.problems;
+            let o = if problems.is_empty() || skip {
+                &opts
+            } else {
+                &check_only
+            };
+            store
+                .import_people(&actor, parsed.rows, o)
+                .await
+                .map(|s| (s.created, s.updated, s.unchanged, s.skipped))
+        }
+    };
+    let (created, updated, unchanged) = match result {
+        Ok((c, u, n, skipped)) => {
+            problems.extend(skipped);
+            (c, u, n)
+        }
+        Err(StoreError::Rows(more)) => {
+            problems.extend(more);
+            (0, 0, 0)
+        }
+        Err(e) => return Err(e).with_context(|| format!("importing {name}")),
+    };
+    problems.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    if !problems.is_empty() {
+        if let Some(rejects) = &args.skip_bad_rows {
+            vx_import::write_rejects(rejects, &table, &problems)
+                .with_context(|| format!("cannot write {}", rejects.display()))?;
+            eprintln!(
+                "{name}: {} rows refused, written with their reasons to {}",
+                count_rows(&problems),
+                rejects.display()
+            );
+        } else {
+            for p in &problems {
+                eprintln!("{name}: row {}, column {}: {}", p.row, p.column, p.message);
+            }
+            bail!(
+                "{name}: {} of {} rows refused; nothing was imported (fix them, or use --skip-bad-rows FILE)",
+                count_rows(&problems),
+                table.rows.len()
+            );
+        }
+    }
+    Ok(Report {
+        rows: table.rows.len() as u64,
+        created,
+        updated,
+        unchanged,
+        skipped: count_rows(&problems),
+        seconds: started.elapsed().as_secs_f64(),
+        dry_run: args.dry_run,
+    })
+}
+
+fn count_rows(problems: &[RowProblem]) -> u64 {
+    let mut rows: Vec<u32> = problems.iter().map(|p| p.row).collect();
+    rows.dedup();
+    rows.len() as u64
+}

@@ -1,0 +1,183 @@
+//! The command line, end to end: the binary against a fresh database on each backend.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use vx_store::testing::test_stores;
+
+fn vungxanh(db: &str) -> Command {
+    let mut cmd = Command::cargo_bin("vungxanh").unwrap();
+    cmd.env("DATABASE_URL", db).env("RUST_LOG", "warn");
+    cmd
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "failed:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout.into_owned()
+}
+
+fn run_err(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        !out.status.success(),
+        "expected a failure: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const HAMLETS: &str = "code,parent_code,level,type,name,full_name\n\
+2884601,28846,hamlet,ap,Ấp 1,\"Ấp 1, Xã Phước Thạnh\"\n\
+2884602,28846,hamlet,ap,Ấp 2,\"Ấp 2, Xã Phước Thạnh\"\n";
+
+const HOUSEHOLDS: &str = "\u{feff}Mã hộ,Mã ấp,Chủ hộ,Địa chỉ,Hộ nghèo\n\
+2884601-0001,2884601,Nguyễn Văn An,\"Số 1, Ấp 1\",x\n\
+2884602-0001,2884602,Trần Thị Bé,\"Số 2, Ấp 2\",\n";
+
+const PEOPLE_BAD: &str = "household_code,full_name,birth,sex,citizen_id,phone,relation\n\
+2884601-0001,Nguyễn Văn An,1970-05-02,nam,083070001234,0912 345 678,chủ hộ\n\
+2884601-0001,Lê Thị Hoa,31/02/1972,nữ,,,vợ\n\
+2884602-0001,Trần Thị Bé,1990,nữ,12345,,chủ hộ\n\
+2884609-0001,Ngô Văn Cường,1980,nam,,,chủ hộ\n";
+
+const PEOPLE_GOOD: &str = "household_code,full_name,birth,sex,citizen_id,phone,relation\n\
+2884601-0001,Nguyễn Văn An,1970-05-02,nam,083070001234,0912 345 678,chủ hộ\n\
+2884601-0001,Lê Thị Hoa,28/02/1972,nữ,,,vợ\n\
+2884602-0001,Trần Thị Bé,1990,nữ,083190004321,,chủ hộ\n";
+
+#[test]
+fn official_units_then_registry_imports_all_or_nothing() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stores = rt.block_on(test_stores());
+    for ts in &stores {
+        eprintln!("backend: {:?}", ts.backend());
+        let db = ts.url.as_str();
+        let dir = tempfile::tempdir().unwrap();
+        let out = run_ok(vungxanh(db).args(["import", "units", "--builtin", "2021"]));
+        assert!(out.contains("11367 rows — 11367 new"), "{out}");
+        let counts = rt.block_on(ts.store.count_units()).unwrap();
+        let counts: Vec<i64> = counts.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [63, 705, 10_599]);
+        let out = run_ok(vungxanh(db).args(["import", "units", "--builtin", "2021"]));
+        assert!(out.contains("0 new, 0 changed, 11367 unchanged"), "{out}");
+
+        run_ok(vungxanh(db).args([
+            "import",
+            "units",
+            &write(dir.path(), "hamlets.csv", HAMLETS),
+        ]));
+        let out = run_ok(vungxanh(db).args([
+            "import",
+            "households",
+            &write(dir.path(), "households.csv", HOUSEHOLDS),
+        ]));
+        assert!(out.contains("2 new"), "{out}");
+
+        // Bad rows: every problem named by file, row and column; nothing imported.
+        let bad = write(dir.path(), "people.csv", PEOPLE_BAD);
+        let err = run_err(vungxanh(db).args(["import", "people", &bad]));
+        for expected in [
+            "people.csv: row 3, column birth",
+            "people.csv: row 4, column citizen_id",
+            "people.csv: row 5, column household_code",
+            "3 of 4 rows refused; nothing was imported",
+        ] {
+            assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+        }
+        let everyone = vx_store::PeopleQuery {
+            within: "/".into(),
+            limit: 10,
+            ..Default::default()
+        };
+        assert!(rt.block_on(ts.store.people(&everyone)).unwrap().is_empty());
+
+        // A dry run of the good file writes nothing either.
+        let good = write(dir.path(), "people-fixed.csv", PEOPLE_GOOD);
+        let out = run_ok(vungxanh(db).args(["import", "people", "--dry-run", &good]));
+        assert!(out.contains("3 new") && out.contains("dry run"), "{out}");
+        assert!(rt.block_on(ts.store.people(&everyone)).unwrap().is_empty());
+
+        let out = run_ok(vungxanh(db).args(["import", "people", &good]));
+        assert!(out.contains("3 rows — 3 new"), "{out}");
+        let out = run_ok(vungxanh(db).args(["import", "people", &good]));
+        assert!(out.contains("0 new, 0 changed, 3 unchanged"), "{out}");
+
+        // Skipping bad rows writes the good ones and the rejects with their reasons.
+        let rejects = dir.path().join("rejects.csv");
+        let out = run_ok(vungxanh(db).args([
+            "import",
+            "people",
+            "--skip-bad-rows",
+            rejects.to_str().unwrap(),
+            &bad,
+        ]));
+        assert!(out.contains("3 skipped"), "{out}");
+        let text = std::fs::read_to_string(&rejects).unwrap();
+        assert!(
+            text.contains("Ngô Văn Cường") && text.contains("no household with code 2884609-0001"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn users_and_tokens() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ts = rt.block_on(vx_store::testing::sqlite_store());
+    let db = ts.url.as_str();
+    run_ok(vungxanh(db).args(["import", "units", "--builtin", "2021"]));
+    let out = run_ok(vungxanh(db).args([
+        "user",
+        "add",
+        "xa.phuocthanh",
+        "--role",
+        "commune",
+        "--scope",
+        "28846",
+    ]));
+    assert!(out.contains("password: "), "{out}");
+    let err =
+        run_err(vungxanh(db).args(["user", "add", "bad", "--role", "commune", "--scope", "831"]));
+    assert!(err.contains("must be a commune"), "{err}");
+    let out = run_ok(vungxanh(db).args(["token", "add", "xa.phuocthanh", "--name", "lab"]));
+    assert!(out.lines().count() >= 2, "{out}");
+    let out = run_ok(vungxanh(db).args(["user", "list"]));
+    assert!(out.contains("xa.phuocthanh\tcommune\t28846"), "{out}");
+}
+
+#[test]
+fn bad_database_urls_are_clear() {
+    let err = run_err(vungxanh("mysql://x/y").arg("migrate"));
+    assert!(err.contains("unknown database URL"), "{err}");
+    let err = run_err(vungxanh("postgres://u:secret@127.0.0.1:1/x").arg("migrate"));
+    assert!(
+        err.contains("cannot open database") && !err.contains("secret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_builds_once_and_reuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let args = ["demo", "--no-serve", "--data-dir", data.to_str().unwrap()];
+    let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));
+    assert!(out.contains("imported people.csv: 160000 rows"), "{out}");
+    assert!(out.contains("huyen.chauthanh"), "{out}");
+    let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));
+    assert!(out.contains("reusing the demo database"), "{out}");
+}
