@@ -44,6 +44,10 @@ pub enum ImportCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    #[command(flatten)]
+    Epi(crate::epi_cmd::EpiImport),
+    #[command(flatten)]
+    Zones(crate::zones_cmd::ZonesImport),
 }
 
 #[derive(Args, Clone, Default)]
@@ -99,6 +103,8 @@ pub async fn run(store: &Store, cmd: ImportCommand) -> Result<()> {
             "households",
             import(store, Kind::Households, &Source::File(file), &common).await?,
         ),
+        ImportCommand::Epi(cmd) => return crate::epi_cmd::import(store, cmd).await,
+        ImportCommand::Zones(cmd) => return crate::zones_cmd::import(store, cmd).await,
         ImportCommand::People { file, common } => (
             "people",
             import(store, Kind::People, &Source::File(file), &common).await?,

@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod demo;
+mod epi_cmd;
 mod gen;
 mod import;
 mod users;
+mod zones_cmd;
 
 /// vùng xanh — epidemic-response operations for local government.
 #[derive(Parser)]

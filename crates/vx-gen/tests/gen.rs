@@ -14,7 +14,7 @@ const DISTRICT_PEOPLE: u64 = 160_000;
 fn admin_units() -> Vec<csv::StringRecord> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/vn-admin-units-2021.csv"
+        "/../vungxanh/units/vn-admin-units-2021.csv"
     );
     let mut r = csv::Reader::from_path(path).expect("official list of units");
     r.records().map(|x| x.expect("row")).collect()

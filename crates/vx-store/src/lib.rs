@@ -28,6 +28,7 @@ mod registry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod units;
+mod zones;
 
 pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, NewUser, SessionInfo, User};

@@ -129,8 +129,10 @@ impl Modify for Security {
 pub fn openapi_document() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
+        let mut doc = ApiDoc::openapi();
+        doc.merge(crate::epi::openapi());
+        doc.merge(crate::zones::openapi());
+        doc.to_pretty_json()
             .expect("the OpenAPI document serialises")
     })
 }

@@ -27,11 +27,13 @@ use vx_store::Store;
 
 mod api;
 mod auth;
+mod epi;
 mod error;
 mod i18n;
 mod input;
 mod pages;
 mod scope;
+mod zones;
 
 pub use api::ApiDoc;
 pub use auth::{hash_password, new_api_token};
@@ -89,6 +91,8 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .route("/assets/app.css", get(stylesheet))
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(epi::routes())
+        .merge(zones::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -3,6 +3,7 @@
 //! record's tests.
 
 mod epi;
+mod zones;
 
 use vx_domain::{
     Birth, CitizenId, HouseholdCode, Level, NewHousehold, NewPerson, PersonName, Relation, Sex,

@@ -1,6 +1,9 @@
 //! vx-web from the outside: a real server on 127.0.0.1:0 and a real HTTP client, on every
 //! backend (SQLite always, PostgreSQL when reachable; required in CI). One integration
-//! binary for the crate.
+//! binary for the crate; `epi` and `zones` hold the tests of those parts.
+
+mod epi;
+mod zones;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -19,15 +22,15 @@ use vx_web::WebConfig;
 // ---------------------------------------------------------------------------------------
 // The application under test
 
-const PASSWORD: &str = "mật-khẩu-thử-2021";
+pub(crate) const PASSWORD: &str = "mật-khẩu-thử-2021";
 
 /// Argon2 is slow on purpose: hash the test password once per run.
-fn password_hash() -> &'static str {
+pub(crate) fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| vx_web::hash_password(PASSWORD))
 }
 
-struct App {
+pub(crate) struct App {
     base: String,
     store: Store,
     seed: Seed,
@@ -35,11 +38,11 @@ struct App {
 }
 
 /// Seeds a fresh store, serves it on a free port in a task, and returns its address.
-async fn spawn_app(ts: TestStore) -> App {
+pub(crate) async fn spawn_app(ts: TestStore) -> App {
     spawn_app_with(ts, WebConfig::default()).await
 }
 
-async fn spawn_app_with(ts: TestStore, config: WebConfig) -> App {
+pub(crate) async fn spawn_app_with(ts: TestStore, config: WebConfig) -> App {
     let store = ts.store.clone();
     let seed = seed(&store).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -54,7 +57,7 @@ async fn spawn_app_with(ts: TestStore, config: WebConfig) -> App {
 }
 
 /// A browser: keeps cookies, does not follow redirects (so that 303s are seen).
-fn browser() -> Client {
+pub(crate) fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -62,7 +65,7 @@ fn browser() -> Client {
         .unwrap()
 }
 
-async fn each_backend<F, Fut>(f: F)
+pub(crate) async fn each_backend<F, Fut>(f: F)
 where
     F: Fn(TestStore) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -161,13 +164,13 @@ impl App {
     }
 }
 
-struct Session {
+pub(crate) struct Session {
     client: Client,
     csrf: String,
 }
 
 /// The CSRF token of the first form on a page.
-fn csrf_of(page: &str) -> String {
+pub(crate) fn csrf_of(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
     let end = start + page[start..].find('"').unwrap();
@@ -179,12 +182,12 @@ fn csrf_of(page: &str) -> String {
 // hamlets each; and Trà Vinh (84) → Càng Long (842) → Tân An (29242) → one hamlet, to be
 // outside the province and district officers' scope.
 
-struct Seed {
+pub(crate) struct Seed {
     households: HashMap<&'static str, Household>,
     people: HashMap<&'static str, Person>,
 }
 
-fn unit(
+pub(crate) fn unit(
     code: &str,
     parent: Option<&str>,
     level: Level,
@@ -213,7 +216,7 @@ fn unit(
     }
 }
 
-fn household(code: &str, unit: &str, head: &str) -> NewHousehold {
+pub(crate) fn household(code: &str, unit: &str, head: &str) -> NewHousehold {
     NewHousehold {
         code: HouseholdCode::parse(code).unwrap(),
         unit_code: UnitCode::parse(unit).unwrap(),
@@ -225,7 +228,7 @@ fn household(code: &str, unit: &str, head: &str) -> NewHousehold {
     }
 }
 
-fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&str>) -> NewPerson {
+pub(crate) fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&str>) -> NewPerson {
     NewPerson {
         household_code: HouseholdCode::parse(hh).unwrap(),
         full_name: PersonName::parse(name).unwrap(),
@@ -237,7 +240,7 @@ fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&str>) -> NewP
     }
 }
 
-async fn seed(store: &Store) -> Seed {
+pub(crate) async fn seed(store: &Store) -> Seed {
     let actor = Actor::system("seed");
     let rows = vec![
         unit("83", None, Level::Province, "Bến Tre", Some(1_288_463)),
@@ -384,7 +387,7 @@ async fn seed(store: &Store) -> Seed {
 
 /// What a route is aimed at: a commune, a hamlet, a household and a person.
 #[derive(Debug, Clone, Copy)]
-struct Target {
+pub(crate) struct Target {
     commune: &'static str,
     hamlet: &'static str,
     household: &'static str,
@@ -392,26 +395,26 @@ struct Target {
 }
 
 /// Inside every scoped role's scope: Phước Thạnh, its Ấp 1, household A, person A.
-const INSIDE: Target = Target {
+pub(crate) const INSIDE: Target = Target {
     commune: "28846",
     hamlet: "2884601",
     household: "A",
     person: "A",
 };
-const TAN_THACH: Target = Target {
+pub(crate) const TAN_THACH: Target = Target {
     commune: "28804",
     hamlet: "2880401",
     household: "C",
     person: "C",
 };
-const TRA_VINH: Target = Target {
+pub(crate) const TRA_VINH: Target = Target {
     commune: "29242",
     hamlet: "2924201",
     household: "D",
     person: "D",
 };
 /// Outside Ấp 1's team: the neighbouring hamlet (and commune Tân Thạch).
-const AP_2: Target = Target {
+pub(crate) const AP_2: Target = Target {
     commune: "28804",
     hamlet: "2884602",
     household: "B",
@@ -419,7 +422,7 @@ const AP_2: Target = Target {
 };
 
 /// The roles in the matrix's column order, and what "outside" means for each.
-const ROLES: [(&str, Target); 6] = [
+pub(crate) const ROLES: [(&str, Target); 6] = [
     ("admin", TAN_THACH),
     ("tinh", TRA_VINH),
     ("huyen", TRA_VINH),
@@ -429,7 +432,7 @@ const ROLES: [(&str, Target); 6] = [
 ];
 
 #[derive(Debug, Clone, Copy)]
-enum Body {
+pub(crate) enum Body {
     None,
     /// A JSON object (API, bearer token).
     Json(&'static [(&'static str, &'static str)]),
@@ -439,12 +442,12 @@ enum Body {
 
 /// Searching for the target person must not show it where its page answers 404.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Leak {
+pub(crate) enum Leak {
     No,
     Person,
 }
 
-struct Case {
+pub(crate) struct Case {
     method: &'static str,
     path: &'static str,
     body: Body,
@@ -454,14 +457,14 @@ struct Case {
     expect: [u16; 12],
 }
 
-const HH_FIELDS: &[(&str, &str)] = &[
+pub(crate) const HH_FIELDS: &[(&str, &str)] = &[
     ("code", "{hh_code}"),
     ("unit_code", "{hh_unit}"),
     ("head_name", "{hh_head}"),
     ("address", "Sửa lần {n}"),
     ("phone", "0912 345 678"),
 ];
-const PERSON_FIELDS: &[(&str, &str)] = &[
+pub(crate) const PERSON_FIELDS: &[(&str, &str)] = &[
     ("household_code", "{person_hh}"),
     ("full_name", "{person_name}"),
     ("birth", "{person_birth}"),
@@ -471,7 +474,7 @@ const PERSON_FIELDS: &[(&str, &str)] = &[
 ];
 
 #[rustfmt::skip]
-const MATRIX: &[Case] = &[
+pub(crate) const MATRIX: &[Case] = &[
     //                                                                   admin     province  district  commune   hamlet    lab
     //                                                                   in  out   in  out   in  out   in  out   in  out   in  out
     // ---- JSON API (bearer token)
@@ -571,14 +574,14 @@ const MATRIX: &[Case] = &[
 ];
 
 /// Whether a role sees a person inside/outside its scope (the `/api/v1/people/{id}` row).
-fn sees_person(column: usize) -> bool {
+pub(crate) fn sees_person(column: usize) -> bool {
     [
         true, true, false, false, false, false, true, false, true, false, false, false,
     ][column]
 }
 
 /// Letters only (names refuse digits): 0 → "A", 27 → "Bb".
-fn letters(mut n: usize) -> String {
+pub(crate) fn letters(mut n: usize) -> String {
     let mut out = String::new();
     loop {
         let c = (b'a' + (n % 26) as u8) as char;
@@ -593,7 +596,7 @@ fn letters(mut n: usize) -> String {
     format!("{first}{}", cs.as_str())
 }
 
-fn fill(template: &str, app: &App, t: &Target, n: usize) -> String {
+pub(crate) fn fill(template: &str, app: &App, t: &Target, n: usize) -> String {
     let hh = &app.seed.households[t.household];
     let p = &app.seed.people[t.person];
     template
@@ -1640,7 +1643,7 @@ async fn search_ignores_diacritics_and_case() {
 }
 
 /// Replaces what changes from run to run (tokens, the stylesheet's version).
-fn redact(page: &str, csrf: &str) -> String {
+pub(crate) fn redact(page: &str, csrf: &str) -> String {
     let mut out = page.replace(csrf, "[csrf]");
     if let Some(start) = out.find("/assets/app.css?v=") {
         let from = start + "/assets/app.css?v=".len();

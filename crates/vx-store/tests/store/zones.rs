@@ -1,0 +1,1 @@
+//! Zone status on both backends (issue 4).

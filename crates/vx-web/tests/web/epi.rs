@@ -1,0 +1,1 @@
+//! Screening, samples, results, cases and contacts over HTTP (issue 3).

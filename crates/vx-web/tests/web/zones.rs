@@ -1,0 +1,1 @@
+//! Zone status over HTTP (issue 4).
