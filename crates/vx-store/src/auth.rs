@@ -282,9 +282,15 @@ impl Store {
     // -----------------------------------------------------------------------------------
     // Failed logins (rate limiting shared by all servers)
 
+    /// Records a failed login, and forgets failures older than a day (the table stays small).
     pub async fn record_login_failure(&self, key: &str) -> Result<()> {
-        with_pool!(self, p => { sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-            .bind(key).bind(Utc::now()).execute(p).await?; });
+        let now = Utc::now();
+        with_pool!(self, p => {
+            sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                .bind(now - chrono::Duration::days(1)).execute(p).await?;
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                .bind(key).bind(now).execute(p).await?;
+        });
         Ok(())
     }
 

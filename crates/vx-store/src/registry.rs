@@ -467,20 +467,41 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("person {id}")))
     }
 
-    /// Other people who may be the same person: suggested only when fields agree — the
-    /// citizen ID; or the folded name and the birth; or the folded name and the household.
-    pub async fn duplicate_suggestions(&self, person: &Person) -> Result<Vec<DuplicateSuggestion>> {
+    /// Other people who may be the same person, inside the subtrees `within` (path
+    /// prefixes; `["/"]` for everywhere): suggested only when fields agree — the citizen ID;
+    /// or the folded name and the birth; or the folded name and the household.
+    pub async fn duplicate_suggestions(
+        &self,
+        person: &Person,
+        within: &[String],
+    ) -> Result<Vec<DuplicateSuggestion>> {
         let (birth_date, birth_year) = birth_columns(&person.data.birth);
-        let sql = format!(
-            "{PERSON_SELECT} WHERE x.id <> $1 AND ((x.citizen_id IS NOT NULL AND x.citizen_id = $2) \
-             OR (x.name_folded = $3 AND x.birth_year = $4 AND (x.birth_date IS NULL OR $5 IS NULL OR x.birth_date = $5)) \
-             OR (x.name_folded = $3 AND x.household_id = $6)) ORDER BY x.id LIMIT 20"
-        );
         let folded = person.data.full_name.folded();
-        let rows = with_pool!(self, p => sqlx::query_as::<_, PersonRow>(&sql)
-            .bind(person.id).bind(person.data.citizen_id.as_ref().map(CitizenId::as_str)).bind(&folded)
-            .bind(birth_year).bind(birth_date).bind(person.household_id)
-            .fetch_all(p).await?);
+        let rows: Vec<PersonRow> = with_pool!(self, p => {
+            let mut qb = QueryBuilder::new(PERSON_SELECT);
+            qb.push(" WHERE x.id <> ").push_bind(person.id);
+            qb.push(" AND ((x.citizen_id IS NOT NULL AND x.citizen_id = ")
+                .push_bind(person.data.citizen_id.as_ref().map(CitizenId::as_str));
+            qb.push(") OR (x.name_folded = ").push_bind(folded.as_str());
+            qb.push(" AND x.birth_year = ").push_bind(birth_year);
+            qb.push(" AND (x.birth_date IS NULL OR ").push_bind(birth_date);
+            qb.push(" IS NULL OR x.birth_date = ").push_bind(birth_date);
+            qb.push(")) OR (x.name_folded = ").push_bind(folded.as_str());
+            qb.push(" AND x.household_id = ").push_bind(person.household_id);
+            qb.push(")) AND (");
+            for (i, prefix) in within.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" OR ");
+                }
+                qb.push("(u.path >= ").push_bind(prefix.as_str());
+                qb.push(" AND u.path < ").push_bind(path_end(prefix)).push(")");
+            }
+            if within.is_empty() {
+                qb.push("FALSE");
+            }
+            qb.push(") ORDER BY x.id LIMIT 20");
+            qb.build_query_as().fetch_all(p).await?
+        });
         Ok(rows
             .into_iter()
             .map(Person::from)

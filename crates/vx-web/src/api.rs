@@ -4,8 +4,6 @@
 //! a bad field answers 422 `{error, field}`. Scope is checked by [`crate::scope`]: out of
 //! scope answers 404.
 
-use std::collections::HashMap;
-
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -639,31 +637,22 @@ pub(crate) fn person_write_error(e: StoreError, has_citizen_id: bool) -> AppErro
     }
 }
 
-/// Duplicate suggestions the viewer may see.
+/// Duplicate suggestions the viewer may see: the store looks only inside the viewer's
+/// scope, so that namesakes elsewhere neither leak nor crowd out visible ones.
 pub(crate) async fn visible_duplicates(
     store: &Store,
     access: &Access,
     person: &Person,
 ) -> Result<Vec<vx_store::DuplicateSuggestion>, AppError> {
-    let mut seen: HashMap<i64, bool> = HashMap::new();
-    let mut out = Vec::new();
-    for s in store.duplicate_suggestions(person).await? {
-        let visible = match seen.get(&s.person.unit_id) {
-            Some(v) => *v,
-            None => {
-                let v = store
-                    .unit_by_id(s.person.unit_id)
-                    .await?
-                    .is_some_and(|u| access.sees_people_in(&u));
-                seen.insert(s.person.unit_id, v);
-                v
-            }
-        };
-        if visible {
-            out.push(s);
-        }
+    if !access.role.sees_personal_data() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let within = if access.is_admin() {
+        vec!["/".to_string()]
+    } else {
+        access.scope_paths.clone()
+    };
+    Ok(store.duplicate_suggestions(person, &within).await?)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -475,9 +475,29 @@ async fn duplicates_need_two_agreeing_fields() {
             )
             .await
             .unwrap();
-        let s = store.duplicate_suggestions(&a).await.unwrap();
+        let s = store
+            .duplicate_suggestions(&a, &["/".into()])
+            .await
+            .unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].reasons, ["name", "birth"]);
+        // Only inside the viewer's subtrees: the namesake lives in Ấp 2.
+        let s = store
+            .duplicate_suggestions(&a, &["/83/831/28846/2884601/".into()])
+            .await
+            .unwrap();
+        assert!(s.is_empty());
+        let s = store
+            .duplicate_suggestions(
+                &a,
+                &[
+                    "/83/831/28846/2884601/".into(),
+                    "/83/831/28846/2884602/".into(),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.len(), 1);
     })
     .await;
 }
