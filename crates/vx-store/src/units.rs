@@ -166,20 +166,44 @@ impl Store {
         Ok(rows.into_iter().map(Unit::from).collect())
     }
 
-    /// Households and people (active) in the subtree of each given unit.
+    /// Households and people (active) in the subtree of each given unit: one grouped query
+    /// per table over the smallest subtree holding them all, summed per unit in memory.
     pub async fn counts_under(&self, units: &[Unit]) -> Result<Vec<UnitCounts>> {
-        let mut out = Vec::with_capacity(units.len());
-        for unit in units {
-            let (households, people): (i64, i64) = with_pool!(self, p => sqlx::query_as(
-                "SELECT \
-                   (SELECT COUNT(*) FROM households h JOIN units u ON u.id = h.unit_id \
-                    WHERE h.active AND u.path >= $1 AND u.path < $2), \
-                   (SELECT COUNT(*) FROM people x JOIN units u ON u.id = x.unit_id \
-                    WHERE x.active AND u.path >= $1 AND u.path < $2)",
-            ).bind(&unit.path).bind(path_end(&unit.path)).fetch_one(p).await?);
-            out.push(UnitCounts { households, people });
+        let Some(first) = units.first() else {
+            return Ok(Vec::new());
+        };
+        // The longest common path prefix that ends a segment ("/83/831/" for its communes).
+        let mut common = first.path.as_str();
+        for u in &units[1..] {
+            while !u.path.starts_with(common) {
+                let cut = common[..common.len() - 1].rfind('/').map_or(1, |i| i + 1);
+                common = &common[..cut];
+            }
         }
-        Ok(out)
+        let (from, to) = (common.to_string(), path_end(common));
+        let (households, people): (Vec<(String, i64)>, Vec<(String, i64)>) = with_pool!(self, p => (
+            sqlx::query_as(
+                "SELECT u.path, COUNT(*) FROM households h JOIN units u ON u.id = h.unit_id \
+                 WHERE h.active AND u.path >= $1 AND u.path < $2 GROUP BY u.path",
+            ).bind(&from).bind(&to).fetch_all(p).await?,
+            sqlx::query_as(
+                "SELECT u.path, COUNT(*) FROM people x JOIN units u ON u.id = x.unit_id \
+                 WHERE x.active AND u.path >= $1 AND u.path < $2 GROUP BY u.path",
+            ).bind(&from).bind(&to).fetch_all(p).await?,
+        ));
+        let sum = |rows: &[(String, i64)], prefix: &str| -> i64 {
+            rows.iter()
+                .filter(|(path, _)| path.starts_with(prefix))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        Ok(units
+            .iter()
+            .map(|u| UnitCounts {
+                households: sum(&households, &u.path),
+                people: sum(&people, &u.path),
+            })
+            .collect())
     }
 
     /// Imports a list of units. Parents may come from the file or the database; rows are

@@ -318,6 +318,63 @@ async fn registry_crud_search_and_audit() {
 }
 
 #[tokio::test]
+async fn counts_roll_up_the_tree() {
+    each_backend(|ts| async move {
+        let store = &ts.store;
+        seed_units(store).await;
+        for (code, hamlet) in [
+            ("H1", "2884601"),
+            ("H2", "2884601"),
+            ("H3", "2884602"),
+            ("H4", "2880401"),
+        ] {
+            store
+                .create_household(&actor(), &household(code, hamlet, "Võ Văn Tám"))
+                .await
+                .unwrap();
+            store
+                .create_person(
+                    &actor(),
+                    &person(code, "Võ Văn Tám", "1960", Sex::Male, None),
+                )
+                .await
+                .unwrap();
+        }
+        store
+            .create_person(
+                &actor(),
+                &person("H1", "Võ Thị Chín", "1990", Sex::Female, None),
+            )
+            .await
+            .unwrap();
+        let check = |units: Vec<vx_domain::Unit>, expected: Vec<(i64, i64)>| async move {
+            let counts = store.counts_under(&units).await.unwrap();
+            let got: Vec<(i64, i64)> = counts.iter().map(|c| (c.households, c.people)).collect();
+            assert_eq!(
+                got,
+                expected,
+                "{:?}",
+                units.iter().map(|u| &u.code).collect::<Vec<_>>()
+            );
+        };
+        let communes = store
+            .children(Some(&UnitCode::parse("831").unwrap()))
+            .await
+            .unwrap();
+        check(communes, vec![(1, 1), (3, 4)]).await; // 28804, 28846
+        let hamlets = store
+            .children(Some(&UnitCode::parse("28846").unwrap()))
+            .await
+            .unwrap();
+        check(hamlets, vec![(2, 3), (1, 1)]).await;
+        let province = vec![store.unit("83").await.unwrap().unwrap()];
+        check(province, vec![(4, 5)]).await;
+        check(Vec::new(), Vec::new()).await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn audit_log_is_append_only() {
     each_backend(|ts| async move {
         let store = &ts.store;
