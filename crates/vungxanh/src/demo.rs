@@ -184,5 +184,9 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
             .with_context(|| format!("demo user {username}"))?;
     }
     step("users", t);
+
+    let t = Instant::now();
+    crate::demo_outbreak::seed(store, seed).await?;
+    step("outbreak of Aug–Oct 2021", t);
     Ok(())
 }

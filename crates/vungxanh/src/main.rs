@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod demo;
+mod demo_outbreak;
 mod epi_cmd;
+mod epi_files;
 mod gen;
 mod import;
 mod users;
@@ -57,6 +59,11 @@ enum Command {
     Gen(gen::GenArgs),
     /// Measure, beside baselines, on SQLite and PostgreSQL (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
+    /// Compute and store zone levels of every unit of a subtree for every day, with reasons.
+    Classify(zones_cmd::ClassifyArgs),
+    /// Rule sets: check a file, simulate another rule set over a past period, list.
+    #[command(subcommand)]
+    Rules(zones_cmd::RulesCommand),
 }
 
 fn main() -> Result<()> {
@@ -102,6 +109,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Gen(args) => gen::run(args),
         Command::Bench(args) => bench::run(args).await,
+        Command::Classify(args) => zones_cmd::classify(&open(&cli.database).await?, args).await,
+        Command::Rules(cmd) => zones_cmd::rules(&cli.database, cmd).await,
     }
 }
 

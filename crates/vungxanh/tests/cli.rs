@@ -178,6 +178,116 @@ fn demo_builds_once_and_reuses() {
     let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));
     assert!(out.contains("imported people.csv: 160000 rows"), "{out}");
     assert!(out.contains("huyen.chauthanh"), "{out}");
+
+    // The outbreak: Phước Thạnh clean first, most communes clean by mid-September, one
+    // commune re-emerging after 14 clean days, screening rounds with retests of positive pools.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = vx_store::Store::connect(&format!(
+            "sqlite://{}",
+            data.join("vungxanh.sqlite").display()
+        ))
+        .await
+        .unwrap();
+        let district = store.unit("831").await.unwrap().unwrap();
+        let (from, to) = ("2021-08-01".parse().unwrap(), "2021-10-31".parse().unwrap());
+        let mut last_case = Vec::new();
+        let mut reemerged = 0;
+        let mut total = (0, 0, 0);
+        for commune in store.children(Some(&district.code)).await.unwrap() {
+            let days = store
+                .community_cases_by_day(&commune, from, to)
+                .await
+                .unwrap();
+            let community: Vec<chrono::NaiveDate> =
+                days.iter().filter(|d| d.1 > 0).map(|d| d.0).collect();
+            for d in &days {
+                total = (total.0 + d.1, total.1 + d.2, total.2 + d.3);
+            }
+            if community.windows(2).any(|w| (w[1] - w[0]).num_days() > 14) {
+                reemerged += 1;
+            }
+            last_case.push((community.last().copied(), commune.code.to_string()));
+        }
+        last_case.sort();
+        assert_eq!(
+            last_case[0].1, "28846",
+            "Phước Thạnh is clean first: {last_case:?}"
+        );
+        let mid_september: chrono::NaiveDate = "2021-09-15".parse().unwrap();
+        let late = last_case
+            .iter()
+            .filter(|(d, _)| d.is_some_and(|d| d > mid_september))
+            .count();
+        assert!(
+            late <= 4,
+            "most communes have no community case after 15 Sep: {last_case:?}"
+        );
+        assert_eq!(
+            reemerged, 1,
+            "exactly one commune re-emerges: {last_case:?}"
+        );
+        assert!(
+            total.0 >= 100 && total.1 > 0 && total.2 > 0,
+            "cases by source: {total:?}"
+        );
+        let campaigns = store.campaigns().await.unwrap();
+        assert_eq!(campaigns.len(), 1);
+        let rounds = store.rounds(campaigns[0].id).await.unwrap();
+        assert!(rounds.len() >= 3, "{rounds:?}");
+        for round in &rounds {
+            for row in store
+                .coverage(round.id, &district)
+                .await
+                .unwrap()
+                .iter()
+                .skip(1)
+            {
+                assert!(
+                    (85.0..=98.0).contains(&row.coverage_pct),
+                    "round {} {row:?}",
+                    round.id
+                );
+            }
+        }
+        store.close().await;
+    });
     let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));
     assert!(out.contains("reusing the demo database"), "{out}");
+}
+
+#[test]
+fn rules_check_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../vx-rules/rules/qd-4800.toml"
+    );
+    let out = run_ok(
+        Command::cargo_bin("vungxanh")
+            .unwrap()
+            .args(["rules", "check", builtin]),
+    );
+    assert!(out.contains("ok") && out.contains("qd-4800"), "{out}");
+    let text = std::fs::read_to_string(builtin).unwrap();
+    assert!(text.contains("cases_per_100k = [20, 50, 150]"));
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &text.replace(
+            "cases_per_100k = [20, 50, 150]",
+            "cases_per_100k = [50, 20, 150]",
+        ),
+    );
+    let err = run_err(
+        Command::cargo_bin("vungxanh")
+            .unwrap()
+            .args(["rules", "check", &bad]),
+    );
+    assert!(
+        err.contains("bad.toml:24")
+            && err.contains("matrix.cases_per_100k")
+            && err.contains("ascending"),
+        "{err}"
+    );
 }

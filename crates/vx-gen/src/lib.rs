@@ -66,6 +66,7 @@
 //! between households.
 
 mod data;
+pub mod outbreak;
 
 use std::fmt::Write as _;
 use std::io::Write;

@@ -791,3 +791,270 @@ fn timing() {
         t.elapsed()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The demo's outbreak
+
+mod outbreak {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::OnceLock;
+
+    use chrono::NaiveDate;
+    use vx_gen::hamlets;
+    use vx_gen::outbreak::{
+        outbreak, ContactFrom, Detection, Outbreak, Source, PHUOC_THANH, POOL_LIMIT,
+        POOL_LIMIT_HIGH_RISK,
+    };
+
+    use super::{chau_thanh, district_cfg};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn ob() -> &'static Outbreak {
+        static O: OnceLock<Outbreak> = OnceLock::new();
+        O.get_or_init(|| {
+            let cfg = district_cfg(2021);
+            outbreak(&hamlets(&chau_thanh(), &cfg), &cfg)
+        })
+    }
+
+    /// Community case days per commune, sorted.
+    fn community_days(o: &Outbreak) -> BTreeMap<String, Vec<NaiveDate>> {
+        let mut m: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
+        for c in &o.cases {
+            if c.source == Source::Community {
+                m.entry(c.commune.clone()).or_default().push(c.confirmed_on);
+            }
+        }
+        for v in m.values_mut() {
+            v.sort();
+        }
+        m
+    }
+
+    #[test]
+    fn outbreak_is_deterministic() {
+        let cfg = district_cfg(2021);
+        let h = hamlets(&chau_thanh(), &cfg);
+        assert!(outbreak(&h, &cfg) == *ob());
+        let other = district_cfg(7);
+        let o7 = outbreak(&hamlets(&chau_thanh(), &other), &other);
+        assert!(o7.cases != ob().cases);
+    }
+
+    #[test]
+    fn phuoc_thanh_is_clean_first_and_most_communes_by_mid_september() {
+        for o in [ob(), &{
+            let cfg = district_cfg(99);
+            outbreak(&hamlets(&chau_thanh(), &cfg), &cfg)
+        }] {
+            let days = community_days(o);
+            assert_eq!(days.len(), 21, "every commune has community cases");
+            let last: BTreeMap<&String, NaiveDate> =
+                days.iter().map(|(c, v)| (c, *v.last().unwrap())).collect();
+            let pt = last[&PHUOC_THANH.to_string()];
+            for (c, l) in &last {
+                if c.as_str() != PHUOC_THANH {
+                    assert!(*l > pt, "{c} ends {l}, Phước Thạnh {pt}");
+                }
+            }
+            let clean = last.values().filter(|l| **l <= d("2021-09-15")).count();
+            assert!(clean >= 17, "{clean} of 21 clean after 15 September");
+        }
+    }
+
+    #[test]
+    fn exactly_one_commune_re_emerges_after_14_clean_days() {
+        let o = ob();
+        let days = community_days(o);
+        let re: Vec<&String> = days
+            .iter()
+            .filter(|(_, v)| v.windows(2).any(|w| (w[1] - w[0]).num_days() >= 15))
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(re.len(), 1, "{re:?}");
+        assert_eq!(Some(re[0]), o.re_emergence.as_ref());
+        let v = &days[re[0]];
+        let l = *v.last().unwrap();
+        assert!(l >= d("2021-09-20"), "re-emergence on {l}");
+    }
+
+    #[test]
+    fn rounds_cover_85_to_98_percent_of_each_commune_in_pools_within_limits() {
+        let o = ob();
+        assert!(o.rounds.len() >= 3);
+        for w in o.rounds.windows(2) {
+            assert_eq!((w[1].day - w[0].day).num_days(), 3);
+        }
+        let mut sizes = 0usize;
+        let mut pools = 0usize;
+        for r in &o.rounds {
+            let mut per = vec![0u32; o.communes.len()];
+            let mut seen = BTreeSet::new();
+            let mut codes = BTreeSet::new();
+            for s in &r.samples {
+                assert!(codes.insert(s.code.clone()));
+                let limit = if s.high_risk {
+                    POOL_LIMIT_HIGH_RISK
+                } else {
+                    POOL_LIMIT
+                };
+                assert!(
+                    !s.members.is_empty() && s.members.len() <= limit,
+                    "{}",
+                    s.code
+                );
+                for &p in &s.members {
+                    assert!(seen.insert(p), "person sampled twice in round {}", r.number);
+                    per[o.person_commune[p as usize] as usize] += 1;
+                }
+                sizes += s.members.len();
+                pools += 1;
+            }
+            for (c, n) in per.iter().enumerate() {
+                let pct = f64::from(*n) * 100.0 / f64::from(o.commune_people[c]);
+                assert!(
+                    (85.0..=98.0).contains(&pct),
+                    "round {} commune {}: {pct:.1} %",
+                    r.number,
+                    o.communes[c]
+                );
+            }
+            // A positive pool: every member retested, the infected one positive.
+            for s in r.samples.iter().filter(|s| s.positive) {
+                let rt: Vec<_> = r.retests.iter().filter(|t| t.pool_code == s.code).collect();
+                assert_eq!(rt.len(), s.members.len());
+                assert!(rt.iter().any(|t| t.positive));
+            }
+            assert!(r
+                .samples
+                .iter()
+                .all(|s| s.positive || r.retests.iter().all(|t| t.pool_code != s.code)));
+        }
+        let mean = sizes as f64 / pools as f64;
+        assert!((3.3..=4.8).contains(&mean), "{mean:.2} people a pool");
+        // Every case detected by screening has a positive retest in its round.
+        for c in &o.cases {
+            if let Detection::Screening { round, retest_code } = &c.detection {
+                let r = &o.rounds[*round as usize - 1];
+                let t = r.retests.iter().find(|t| &t.code == retest_code).unwrap();
+                assert!(t.positive && t.person == c.person);
+                assert!(c.confirmed_on > r.day);
+            }
+        }
+        assert!(o
+            .cases
+            .iter()
+            .any(|c| matches!(c.detection, Detection::Screening { .. })));
+    }
+
+    #[test]
+    fn cases_and_contacts_are_plausible() {
+        let o = ob();
+        let n = |s: Source| o.cases.iter().filter(|c| c.source == s).count();
+        let (com, inq, imp) = (
+            n(Source::Community),
+            n(Source::InQuarantine),
+            n(Source::Imported),
+        );
+        assert!((120..=450).contains(&com), "{com} community cases");
+        assert!(inq >= 20, "{inq} found in quarantine");
+        assert!((3..=10).contains(&imp), "{imp} imported");
+        let august = o
+            .cases
+            .iter()
+            .filter(|c| c.confirmed_on < d("2021-09-01"))
+            .count();
+        assert!(august * 2 > o.cases.len(), "most cases in August");
+        let mut people = BTreeSet::new();
+        for (i, c) in o.cases.iter().enumerate() {
+            assert!(people.insert(c.person), "a person is one case");
+            let f1 = o.contacts[c.contacts.clone()]
+                .iter()
+                .filter(|k| k.level == 1)
+                .count();
+            match c.source {
+                Source::InQuarantine => {
+                    assert!(f1 <= 3);
+                    let k = &o.contacts[c.from_contact.unwrap()];
+                    assert_eq!(k.became_case, Some(i));
+                    assert!(k.exposure <= c.confirmed_on && c.confirmed_on <= k.end);
+                }
+                _ => assert!(f1 <= 10),
+            }
+        }
+        let f1 = o.contacts.iter().filter(|k| k.level == 1).count();
+        let f2 = o.contacts.iter().filter(|k| k.level == 2).count();
+        let sources = o
+            .cases
+            .iter()
+            .filter(|c| c.source != Source::InQuarantine)
+            .count();
+        let per = f1 as f64 / sources as f64;
+        assert!((3.0..=10.0).contains(&per), "{per:.1} F1 a case");
+        assert!(f2 > 0 && f2 < f1, "{f2} F2, {f1} F1");
+        let mut seen = BTreeSet::new();
+        for (i, k) in o.contacts.iter().enumerate() {
+            assert!(seen.insert(k.person), "nobody is a contact twice");
+            match k.from {
+                ContactFrom::Case(c) => {
+                    assert!(k.level == 1 && o.cases[c].confirmed_on >= k.exposure)
+                }
+                ContactFrom::Contact(j) => {
+                    assert!(k.level == 2 && j < i && o.contacts[j].level == 1)
+                }
+            }
+            assert_eq!(
+                (k.end - k.exposure).num_days(),
+                if k.level == 1 { 13 } else { 6 }
+            );
+        }
+        // Community cases are never contacts.
+        for c in o.cases.iter().filter(|c| c.source == Source::Community) {
+            assert!(!seen.contains(&c.person));
+        }
+    }
+
+    /// Prints the numbers of the demo: `cargo test -p vx-gen --test gen outbreak_numbers -- --nocapture --ignored`.
+    #[test]
+    #[ignore]
+    fn outbreak_numbers() {
+        let o = ob();
+        let days = community_days(o);
+        for (c, v) in &days {
+            let mut weeks = BTreeMap::new();
+            for day in v {
+                *weeks
+                    .entry((*day - d("2021-08-01")).num_days() / 7)
+                    .or_insert(0) += 1;
+            }
+            let w: Vec<String> = (0..14)
+                .map(|i| weeks.get(&i).copied().unwrap_or(0).to_string())
+                .collect();
+            println!("{c} last {} weeks {}", v.last().unwrap(), w.join(" "));
+        }
+        let n = |s: Source| o.cases.iter().filter(|c| c.source == s).count();
+        println!(
+            "cases: community {}, in quarantine {}, imported {}; re-emergence {:?}",
+            n(Source::Community),
+            n(Source::InQuarantine),
+            n(Source::Imported),
+            o.re_emergence
+        );
+        let f1 = o.contacts.iter().filter(|k| k.level == 1).count();
+        println!("F1 {f1}, F2 {}", o.contacts.len() - f1);
+        for r in &o.rounds {
+            let m: usize = r.samples.iter().map(|s| s.members.len()).sum();
+            println!(
+                "round {} {}: {} samples, {m} people, {} positive pools, {} retests",
+                r.number,
+                r.day,
+                r.samples.len(),
+                r.samples.iter().filter(|s| s.positive).count(),
+                r.retests.len()
+            );
+        }
+    }
+}

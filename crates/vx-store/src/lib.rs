@@ -35,6 +35,10 @@ pub use auth::{ApiToken, NewUser, SessionInfo, User};
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};
 pub use units::{UnitInput, UnitsSummary};
+pub use zones::{
+    rules, AdjacencySummary, ClassifySummary, DosePerson, NewDose, Run as ZoneRun, StoredRuleSet,
+    ZoneBatch, ZoneStatus,
+};
 
 /// Which database a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -181,7 +181,8 @@ impl Store {
             }
         }
         let (from, to) = (common.to_string(), path_end(common));
-        let (households, people): (Vec<(String, i64)>, Vec<(String, i64)>) = with_pool!(self, p => (
+        type PathCounts = Vec<(String, i64)>;
+        let (households, people): (PathCounts, PathCounts) = with_pool!(self, p => (
             sqlx::query_as(
                 "SELECT u.path, COUNT(*) FROM households h JOIN units u ON u.id = h.unit_id \
                  WHERE h.active AND u.path >= $1 AND u.path < $2 GROUP BY u.path",

@@ -1,15 +1,20 @@
 //! Screening, samples, results, cases and contacts: API and pages (issue 3).
 
 use axum::Router;
+use utoipa::OpenApi;
 
 use crate::AppState;
 
+mod api;
+mod files;
+mod pages;
+
 /// The routes of this part; merged into the application by `crate::router`. No fallback here.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(api::routes()).merge(pages::routes())
 }
 
 /// This part's OpenAPI paths and schemas, merged into `/api/v1/openapi.json`.
 pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    api::EpiApiDoc::openapi()
 }

@@ -1,1 +1,422 @@
 //! Zone status on both backends (issue 4).
+
+use chrono::NaiveDate;
+use vx_domain::{Birth, HouseholdCode, Level, PersonName, Sex};
+use vx_rules::{Level as Zone, Method};
+use vx_store::{DosePerson, ImportOptions, NewDose, Store, StoreError};
+
+use crate::{actor, each_backend, household, located, person, seed_units, unit};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Community cases straight into the per-unit daily aggregate kept by case confirmation.
+async fn community_cases(store: &Store, code: &str, day: &str, n: i64) {
+    let u = store.unit(code).await.unwrap().unwrap();
+    store
+        .debug_execute(&format!(
+            "INSERT INTO case_day_counts (unit_id, day, community, in_quarantine, imported) \
+             VALUES ({}, '{day}', {n}, 0, 0)",
+            u.id
+        ))
+        .await
+        .unwrap();
+}
+
+/// A community case with unknown source (no source contact), recorded as case confirmation
+/// does: a row in `cases` and one in the daily aggregate.
+async fn unknown_source_case(store: &Store, code: &str, day: &str, n: u32) {
+    let hh = format!("U{code}{n}");
+    store
+        .create_household(&actor(), &household(&hh, code, "Lê Văn Ca"))
+        .await
+        .unwrap();
+    let p = store
+        .create_person(&actor(), &person(&hh, "Lê Văn Ca", "1980", Sex::Male, None))
+        .await
+        .unwrap();
+    let u = store.unit(code).await.unwrap().unwrap();
+    store
+        .debug_execute(&format!(
+            "INSERT INTO cases (person_id, unit_id, confirmed_on, source, severity, place, \
+             isolation_start, release_due, chain_path, created_at) VALUES ({}, {}, '{day}', \
+             'community', 'mild', 'home', '{day}', '{day}', '/', '2021-09-01T00:00:00Z')",
+            p.id, u.id
+        ))
+        .await
+        .unwrap();
+    community_cases(store, code, day, 1).await;
+}
+
+#[tokio::test]
+async fn builtin_rule_sets_are_stored_once() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        let sets = s.rule_sets().await.unwrap();
+        let ids: Vec<&str> = sets.iter().map(|r| r.id.as_str()).collect();
+        assert!(
+            ids.contains(&"qd-2686") && ids.contains(&"qd-4800"),
+            "{ids:?}"
+        );
+        let again = s.rule_sets().await.unwrap();
+        assert_eq!(sets.len(), again.len());
+        // a changed text under the same version is a conflict
+        let text = vx_rules::builtin_text("qd-4800")
+            .unwrap()
+            .replace("first_dose_18plus_pct = 70", "first_dose_18plus_pct = 75");
+        let err = s
+            .save_rule_set(&actor(), &text, "x.toml")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+        let bad = s
+            .save_rule_set(&actor(), "id = 3", "bad.toml")
+            .await
+            .unwrap_err();
+        assert!(bad.to_string().contains("bad.toml:1"), "{bad}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn indicators_match_hand_computed_values() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        seed_units(s).await;
+        s.create_household(&actor(), &household("H1", "2884601", "Nguyễn Văn An"))
+            .await
+            .unwrap();
+        // ages on 2021-10-14: 71, 55, 30, 10
+        for (name, birth, id) in [
+            ("Nguyễn Văn An", "1950-01-01", "080050000001"),
+            ("Trần Thị Bình", "1966-05-05", "080066000002"),
+            ("Nguyễn Văn Cường", "1991-03-03", "080091000003"),
+            ("Nguyễn Thị Dung", "2011-02-02", "080011000004"),
+        ] {
+            s.create_person(&actor(), &person("H1", name, birth, Sex::Male, Some(id)))
+                .await
+                .unwrap();
+        }
+        let dose = |id: &str, n: u32, day: &str| NewDose {
+            person: DosePerson::CitizenId(vx_domain::CitizenId::parse(id).unwrap()),
+            dose: n,
+            day: d(day),
+        };
+        let rows = located(vec![
+            dose("080050000001", 1, "2021-08-01"),
+            dose("080050000001", 2, "2021-09-01"),
+            dose("080066000002", 1, "2021-10-20"),
+        ]);
+        let opts = ImportOptions {
+            file_name: "v.csv".into(),
+            ..ImportOptions::default()
+        };
+        let sum = s
+            .import_vaccinations(&actor(), rows.clone(), &opts)
+            .await
+            .unwrap();
+        assert_eq!((sum.created, sum.unchanged), (3, 0));
+        let sum = s.import_vaccinations(&actor(), rows, &opts).await.unwrap();
+        assert_eq!((sum.created, sum.unchanged), (0, 3), "idempotent");
+        let by_household = located(vec![NewDose {
+            person: DosePerson::Household {
+                household_code: HouseholdCode::parse("H1").unwrap(),
+                full_name: PersonName::parse("Nguyễn Văn Ghost").unwrap(),
+                birth: Birth::parse("1990", d("2021-09-01")).unwrap(),
+            },
+            dose: 1,
+            day: d("2021-09-01"),
+        }]);
+        let err = s
+            .import_vaccinations(&actor(), by_household, &opts)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Rows(ref p) if p[0].row == 2),
+            "{err:?}"
+        );
+
+        community_cases(s, "2884601", "2021-10-01", 2).await;
+        community_cases(s, "2884602", "2021-10-10", 1).await;
+        community_cases(s, "2880401", "2021-10-13", 3).await;
+        let district = s.unit("831").await.unwrap().unwrap();
+        let batch = s
+            .zone_batch(&district, d("2021-10-14"), d("2021-10-14"))
+            .await
+            .unwrap();
+        let at = |code: &str| {
+            let i = batch
+                .units
+                .iter()
+                .position(|u| u.code.as_str() == code)
+                .unwrap();
+            batch.days[0][i]
+        };
+        let pt = at("28846");
+        assert_eq!(pt.community_cases_7d, Some(1));
+        assert_eq!(pt.community_cases_14d, Some(3));
+        assert_eq!(pt.days_since_last_community_case, Some(4));
+        assert_eq!(pt.population, Some(4));
+        // 18+: 3 people, one with a dose by 14-10 → 33.3%
+        assert!((pt.first_dose_18plus_pct.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        // 50+: 2 people, 1 fully → 50% not fully; 65+: 1 person fully → 0%
+        assert_eq!(pt.not_fully_vaccinated_50plus_pct, Some(50.0));
+        assert_eq!(pt.not_fully_vaccinated_65plus_pct, Some(0.0));
+        let dist = at("831");
+        assert_eq!(dist.community_cases_7d, Some(4));
+        assert_eq!(dist.community_cases_14d, Some(6));
+        assert_eq!(dist.days_since_last_community_case, Some(1));
+        let tt = at("28804");
+        assert_eq!(tt.days_since_last_community_case, Some(1));
+        assert_eq!(tt.first_dose_18plus_pct, None, "no people: unknown");
+        // hamlets are not rolled up into communes; communes into the district
+        let ix = |code: &str| {
+            batch
+                .units
+                .iter()
+                .position(|u| u.code.as_str() == code)
+                .unwrap() as u32
+        };
+        assert_eq!(batch.parents[ix("2884601") as usize], None);
+        assert_eq!(batch.parents[ix("28846") as usize], Some(ix("831")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hand_made_2686_district_roll_up_is_stored_and_reproducible() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        // A district of four communes: A borders B, B borders C.
+        let rows = vec![
+            unit("83", None, Level::Province, "Bến Tre"),
+            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("10001", Some("831"), Level::Commune, "A"),
+            unit("10002", Some("831"), Level::Commune, "B"),
+            unit("10003", Some("831"), Level::Commune, "C"),
+            unit("10004", Some("831"), Level::Commune, "D"),
+        ];
+        s.import_units(&actor(), located(rows), None, &ImportOptions::default())
+            .await
+            .unwrap();
+        let adj = vec![
+            ("10001".to_string(), "10002".to_string()),
+            ("10003".to_string(), "10002".to_string()),
+        ];
+        let sum = s.import_adjacency(&actor(), "adj.csv", &adj).await.unwrap();
+        assert_eq!(sum.created, 2);
+        let sum = s.import_adjacency(&actor(), "adj.csv", &adj).await.unwrap();
+        assert_eq!((sum.created, sum.unchanged), (0, 2), "idempotent");
+        assert_eq!(s.neighbours("10002").await.unwrap(), vec!["10001", "10003"]);
+        let bad = vec![("10001".to_string(), "99999".to_string())];
+        assert!(matches!(
+            s.import_adjacency(&actor(), "adj.csv", &bad).await,
+            Err(StoreError::Rows(_))
+        ));
+
+        // A: an unknown-source community case on 2021-09-01 → orange; B borders it → yellow;
+        // C borders only B (yellow) → green; D none → green (no case on record).
+        unknown_source_case(s, "10001", "2021-09-01", 1).await;
+        let district = s.unit("831").await.unwrap().unwrap();
+        let day = d("2021-09-02");
+        let sum = s.classify(&actor(), &district, day, day).await.unwrap();
+        assert_eq!((sum.units, sum.days, sum.stored), (5, 1, 5));
+        let level = |code: &'static str| async move {
+            let u = s.unit(code).await.unwrap().unwrap();
+            s.zone_status(&u, day).await.unwrap().unwrap()
+        };
+        let a = level("10001").await;
+        assert_eq!(a.rule_set_id, "qd-2686");
+        assert_eq!(a.outcome.level, Zone::Orange);
+        assert!(a.outcome.reasons.iter().any(|r| r.decided && r.met));
+        assert_eq!(level("10002").await.outcome.level, Zone::Yellow);
+        assert_eq!(level("10003").await.outcome.level, Zone::Green);
+        assert_eq!(level("10004").await.outcome.level, Zone::Green);
+        // 1 of 4 orange (25% < 30%), 2 of 4 yellow or higher (50%) → orange
+        let dist = level("831").await;
+        assert_eq!(dist.outcome.method, Method::Rollup);
+        assert_eq!(dist.outcome.level, Zone::Orange);
+        // a second commune orange → 50% orange+ → red
+        unknown_source_case(s, "10004", "2021-09-02", 2).await;
+        s.classify(&actor(), &district, day, day).await.unwrap();
+        assert_eq!(level("10004").await.outcome.level, Zone::Orange);
+        assert_eq!(level("831").await.outcome.level, Zone::Red);
+        // reproducible: same data, same stored rows
+        let first = s.zone_levels(&district, day, day).await.unwrap();
+        s.classify(&actor(), &district, day, day).await.unwrap();
+        let second = s.zone_levels(&district, day, day).await.unwrap();
+        assert_eq!(
+            serde_json::to_string(&first.iter().map(|z| z.outcome).collect::<Vec<_>>()).unwrap(),
+            serde_json::to_string(&second.iter().map(|z| z.outcome).collect::<Vec<_>>()).unwrap()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn qd_4800_unit_at_73_5_with_98_pct_one_dose_is_level_2() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        let mut c = unit("28846", Some("831"), Level::Commune, "Phước Thạnh");
+        c.population = Some(100_000);
+        let rows = vec![
+            unit("83", None, Level::Province, "Bến Tre"),
+            unit("831", Some("83"), Level::District, "Châu Thành"),
+            c,
+        ];
+        s.import_units(&actor(), located(rows), None, &ImportOptions::default())
+            .await
+            .unwrap();
+        s.create_household(&actor(), &household("H1", "28846", "Nguyễn Văn An"))
+            .await
+            .unwrap();
+        let mut doses = Vec::new();
+        for i in 0..50 {
+            let id = format!("0800800{i:05}");
+            s.create_person(
+                &actor(),
+                &person(
+                    "H1",
+                    &format!(
+                        "Người Số {}",
+                        ["An", "Bình", "Cường", "Dung", "Em"][i % 5].repeat(1 + i / 5)
+                    ),
+                    "1980-01-01",
+                    Sex::Female,
+                    Some(&id),
+                ),
+            )
+            .await
+            .unwrap();
+            if i < 49 {
+                doses.push(NewDose {
+                    person: DosePerson::CitizenId(vx_domain::CitizenId::parse(&id).unwrap()),
+                    dose: 1,
+                    day: d("2021-09-01"),
+                });
+            }
+        }
+        s.import_vaccinations(&actor(), located(doses), &ImportOptions::default())
+            .await
+            .unwrap();
+        // 147 community cases in 14 days: halved, 73.5 per 100,000 per week.
+        for k in 0..7 {
+            community_cases(s, "28846", &format!("2021-10-{:02}", 8 + 2 * k), 21).await;
+        }
+        let u = s.unit("28846").await.unwrap().unwrap();
+        let day = d("2021-10-21");
+        s.classify(&actor(), &u, day, day).await.unwrap();
+        let z = s.zone_status(&u, day).await.unwrap().unwrap();
+        assert_eq!(z.rule_set_id, "qd-4800");
+        assert_eq!(z.outcome.level, Zone::Yellow, "{:?}", z.outcome.reasons);
+        assert_eq!(z.outcome.level.number(), 2);
+        let rs = s
+            .rule_set_version("qd-4800", z.rule_set_version)
+            .await
+            .unwrap()
+            .unwrap();
+        let text = vx_rules::render::explain(&rs, &z.outcome, vx_rules::render::Lang::Vi);
+        assert!(text.contains("73,5"), "{text}");
+        assert!(text.contains("98%"), "{text}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn incremental_reclassification_touches_only_the_affected_district() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        let rows = vec![
+            unit("83", None, Level::Province, "Bến Tre"),
+            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("832", Some("83"), Level::District, "Chợ Lách"),
+            unit("10001", Some("831"), Level::Commune, "A"),
+            unit("20001", Some("832"), Level::Commune, "B"),
+        ];
+        s.import_units(&actor(), located(rows), None, &ImportOptions::default())
+            .await
+            .unwrap();
+        let province = s.unit("83").await.unwrap().unwrap();
+        let (from, to) = (d("2021-09-01"), d("2021-09-10"));
+        s.classify(&actor(), &province, from, to).await.unwrap();
+        unknown_source_case(s, "10001", "2021-09-05", 1).await;
+        let a = s.unit("10001").await.unwrap().unwrap();
+        let sum = s
+            .reclassify_affected(&actor(), &a, d("2021-09-05"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (sum.units, sum.days),
+            (2, 6),
+            "district 831 and commune A, 5..=10"
+        );
+        assert_eq!(
+            s.zone_status(&a, d("2021-09-05"))
+                .await
+                .unwrap()
+                .unwrap()
+                .outcome
+                .level,
+            Zone::Orange
+        );
+        assert_eq!(
+            s.zone_status(&a, d("2021-09-04"))
+                .await
+                .unwrap()
+                .unwrap()
+                .outcome
+                .level,
+            Zone::Green
+        );
+        let b = s.unit("20001").await.unwrap().unwrap();
+        assert_eq!(
+            s.zone_status(&b, d("2021-09-05"))
+                .await
+                .unwrap()
+                .unwrap()
+                .outcome
+                .level,
+            Zone::Green
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_later_assignment_applies_to_the_subtree() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        seed_units(s).await;
+        let pt = s.unit("28846").await.unwrap().unwrap();
+        let gz = vx_rules::builtin_ids()
+            .find(|i| i.contains("green"))
+            .unwrap();
+        s.assign_rule_set(&actor(), &pt, gz, d("2021-09-09"))
+            .await
+            .unwrap();
+        assert!(s
+            .assign_rule_set(&actor(), &pt, "nope", d("2021-09-09"))
+            .await
+            .is_err());
+        let district = s.unit("831").await.unwrap().unwrap();
+        let (a, b) = (d("2021-09-08"), d("2021-09-09"));
+        s.classify(&actor(), &district, a, b).await.unwrap();
+        let h = s.unit("2884601").await.unwrap().unwrap();
+        assert_eq!(
+            s.zone_status(&pt, a).await.unwrap().unwrap().rule_set_id,
+            "qd-2686"
+        );
+        assert_eq!(
+            s.zone_status(&pt, b).await.unwrap().unwrap().rule_set_id,
+            gz
+        );
+        assert_eq!(s.zone_status(&h, b).await.unwrap().unwrap().rule_set_id, gz);
+        let tt = s.unit("28804").await.unwrap().unwrap();
+        assert_eq!(
+            s.zone_status(&tt, b).await.unwrap().unwrap().rule_set_id,
+            "qd-2686"
+        );
+    })
+    .await;
+}

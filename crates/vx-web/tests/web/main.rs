@@ -1047,6 +1047,12 @@ async fn openapi_lists_every_api_route() {
             .collect();
         expected.push(("get".into(), "/api/v1/openapi.json".into()));
         expected.push(("get".into(), "/healthz".into()));
+        expected.extend(
+            epi::API_ROUTES
+                .iter()
+                .chain(zones::API_ROUTES)
+                .map(|(m, p)| (m.to_string(), p.to_string())),
+        );
         for (method, path) in &expected {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),

@@ -1,1 +1,111 @@
 //! Zone status over HTTP (issue 4).
+
+use reqwest::{Method, StatusCode};
+use vx_store::Actor;
+
+use super::{each_backend, spawn_app};
+
+#[tokio::test]
+async fn status_api_and_page_within_scope() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        let district = app.store.unit("831").await.unwrap().unwrap();
+        let day: chrono::NaiveDate = "2021-09-15".parse().unwrap();
+        app.store
+            .classify(&Actor::system("test"), &district, day, day)
+            .await
+            .unwrap();
+        let token = app.token("huyen").await;
+        let (status, body) = app
+            .api(
+                &token,
+                Method::GET,
+                "/api/v1/units/28846/status?date=2021-09-15",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["unit"], "28846");
+        assert_eq!(body["stored"], true);
+        assert_eq!(body["rule_set"]["id"], "qd-2686");
+        assert_eq!(body["level"]["number"], 1);
+        assert_eq!(body["level"]["colour"], "green");
+        assert!(body["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+        insta::assert_json_snapshot!("zone_status_28846", body);
+
+        // out of scope: 404, like every unit route
+        let (status, _) = app
+            .api(
+                &token,
+                Method::GET,
+                "/api/v1/units/29242/status?date=2021-09-15",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // a day not classified is computed on the fly, not stored
+        let (status, body) = app
+            .api(
+                &token,
+                Method::GET,
+                "/api/v1/units/28846/status?date=2021-10-20",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["stored"], false);
+        assert_eq!(body["rule_set"]["id"], "qd-4800");
+        assert!(app
+            .store
+            .zone_status(&district, "2021-10-20".parse().unwrap())
+            .await
+            .unwrap()
+            .is_none());
+
+        let session = app.login("huyen").await;
+        let (status, page) = app
+            .text(&session.client, "/units/28846/status?date=2021-09-15")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Cấp độ dịch"), "{page}");
+        assert!(page.contains("xanh"), "{page}");
+        assert!(page.contains("qd-2686"), "{page}");
+        assert!(page.contains("type=\"date\""), "{page}");
+        let (status, _) = app
+            .text(&session.client, "/units/29242/status?date=2021-09-15")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+/// The API routes of this part, for the OpenAPI completeness check in main.rs.
+pub(crate) const API_ROUTES: &[(&str, &str)] = &[("get", "/api/v1/units/{code}/status")];
+
+/// The status route × every role × units inside and outside its scope (and deeper than
+/// its role may see): visible units answer 200, everything else 404.
+#[tokio::test]
+async fn status_scope_matrix() {
+    const UNITS: [&str; 5] = ["28846", "2884601", "28804", "2880401", "29242"];
+    #[rustfmt::skip]
+    const EXPECTED: [(&str, [u16; 5]); 6] = [
+        ("admin",     [200, 200, 200, 200, 200]),
+        ("tinh",      [200, 404, 200, 404, 404]),
+        ("huyen",     [200, 200, 200, 200, 404]),
+        ("xa",        [200, 200, 404, 404, 404]),
+        ("ap",        [404, 200, 404, 404, 404]),
+        ("xetnghiem", [404, 404, 404, 404, 404]),
+    ];
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        for (user, expected) in EXPECTED {
+            let token = app.token(user).await;
+            for (unit, want) in UNITS.iter().zip(expected) {
+                let path = format!("/api/v1/units/{unit}/status?date=2021-09-15");
+                let (status, body) = app.api(&token, Method::GET, &path, None).await;
+                assert_eq!(status.as_u16(), want, "{path} as {user}: {body}");
+            }
+        }
+    })
+    .await;
+}

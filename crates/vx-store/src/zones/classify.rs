@@ -1,0 +1,385 @@
+//! Classification of a subtree over a date range, stored in `zone_levels`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{Days, NaiveDate, Utc};
+use serde::Serialize;
+use vx_domain::{Level as UnitLevel, Unit};
+use vx_rules::{
+    Adjacency, Classifier, Method, Outcome, Previous, RuleSet, Tree, UnitInput, UnitIx,
+};
+
+use super::{next_day, ZoneBatch};
+use crate::{audit_log, path_end, with_pool, Actor, Result, Store, StoreError};
+
+/// What a classification run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClassifySummary {
+    pub units: usize,
+    pub days: usize,
+    /// Unit-days stored.
+    pub stored: usize,
+    /// Unit-days with no rule set in force (not stored).
+    pub without_rule_set: usize,
+    /// Milliseconds reading data and computing indicators.
+    pub load_ms: u128,
+    /// Milliseconds in the rule engine.
+    pub classify_ms: u128,
+    /// Milliseconds writing the results.
+    pub store_ms: u128,
+}
+
+/// The outcomes of a run, before storing: per day, per unit, the rule set index and outcome.
+pub struct Run {
+    pub batch: ZoneBatch,
+    pub sets: Vec<RuleSet>,
+    /// `days[k][i]`: `None` when no rule set applies.
+    pub days: Vec<DayLevels>,
+}
+
+/// One day of a run: per unit, the index of the rule set applied and the outcome.
+pub type DayLevels = Vec<Option<(usize, Outcome)>>;
+
+/// Per unit, the assignments that apply to it (its own or its nearest ancestor's), latest
+/// `from` first for each unit on the path, nearest unit first.
+fn assignments_for(
+    units: &[Unit],
+    rows: &[(String, String, NaiveDate)],
+) -> Vec<Vec<(NaiveDate, String)>> {
+    let mut by_code: HashMap<&str, Vec<(NaiveDate, String)>> = HashMap::new();
+    for (code, id, from) in rows {
+        by_code
+            .entry(code.as_str())
+            .or_default()
+            .push((*from, id.clone()));
+    }
+    for v in by_code.values_mut() {
+        v.sort_by_key(|a| std::cmp::Reverse(a.0));
+    }
+    units
+        .iter()
+        .map(|u| {
+            let mut out = Vec::new();
+            for code in u.path.split('/').filter(|c| !c.is_empty()).rev() {
+                if let Some(v) = by_code.get(code) {
+                    out.push((NaiveDate::MIN, String::new())); // separator: next unit
+                    out.extend(v.iter().cloned());
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// The rule set for a unit on a day: the nearest unit on its path with an assignment in
+/// force that day, else the set in force by its own dates.
+fn pick(assigned: &[(NaiveDate, String)], sets: &[RuleSet], day: NaiveDate) -> Option<usize> {
+    for (from, id) in assigned {
+        if id.is_empty() {
+            continue;
+        }
+        if *from <= day {
+            if let Some(i) = sets.iter().position(|s| &s.id == id) {
+                return Some(i);
+            }
+        }
+    }
+    // By default only rule sets for every unit: a green-zone regulation applies where assigned.
+    sets.iter()
+        .enumerate()
+        .filter(|(_, s)| !matches!(s.kind, vx_rules::Kind::GreenZone(_)) && s.in_force_on(day))
+        .max_by_key(|(i, s)| (s.effective_from, *i))
+        .map(|(i, _)| i)
+}
+
+/// Runs the engine over a batch: each day, units grouped by the rule set that applies to
+/// them; deeper groups first so that their levels reach parents in other groups as
+/// `child_levels`. Levels in force and announcements are carried from day to day (from
+/// `first_previous` on the first day).
+pub fn run_engine(
+    batch: &ZoneBatch,
+    sets: &[RuleSet],
+    assigned: &[Vec<(NaiveDate, String)>],
+    fixed: Option<usize>,
+    first_previous: &[Option<Previous>],
+) -> Result<Vec<DayLevels>> {
+    let n = batch.units.len();
+    let depth: Vec<usize> = batch
+        .units
+        .iter()
+        .map(|u| u.path.matches('/').count())
+        .collect();
+    let mut classifier = Classifier::default();
+    let mut out_days: Vec<DayLevels> = Vec::with_capacity(batch.days.len());
+    let full_adj =
+        Adjacency::from_edges(n, &batch.edges).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let full_tree =
+        Tree::from_parents(&batch.parents).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut buf = Vec::new();
+    for (k, inds) in batch.days.iter().enumerate() {
+        let day = batch.from + Days::new(k as u64);
+        let choice: Vec<Option<usize>> = (0..n)
+            .map(|i| fixed.or_else(|| pick(&assigned[i], sets, day)))
+            .collect();
+        let prev: Vec<Option<Previous>> = match out_days.last() {
+            Some(p) => p
+                .iter()
+                .map(|o| o.as_ref().map(|(_, o)| o.carry()))
+                .collect(),
+            None => first_previous.to_vec(),
+        };
+        let mut today: Vec<Option<(usize, Outcome)>> = vec![None; n];
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, c) in choice.iter().enumerate() {
+            if let Some(c) = c {
+                groups.entry(*c).or_default().push(i);
+            }
+        }
+        if groups.len() == 1 && groups.values().next().is_some_and(|g| g.len() == n) {
+            let (&s, _) = groups.iter().next().expect("one group");
+            let units: Vec<UnitInput> = (0..n)
+                .map(|i| UnitInput {
+                    indicators: inds[i],
+                    previous: prev[i],
+                    ..UnitInput::default()
+                })
+                .collect();
+            classifier
+                .classify_into(&sets[s], day, &units, &full_adj, &full_tree, &mut buf)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            for (i, o) in buf.drain(..).enumerate() {
+                today[i] = Some((s, o));
+            }
+        } else {
+            let mut order: Vec<(usize, Vec<usize>)> = groups.into_iter().collect();
+            order.sort_by_key(|(s, g)| {
+                (
+                    std::cmp::Reverse(g.iter().map(|&i| depth[i]).min().unwrap_or(0)),
+                    *s,
+                )
+            });
+            for (s, members) in order {
+                let local: HashMap<usize, usize> =
+                    members.iter().enumerate().map(|(l, &g)| (g, l)).collect();
+                let edges: Vec<(UnitIx, UnitIx)> = batch
+                    .edges
+                    .iter()
+                    .filter_map(|(a, b)| {
+                        Some((
+                            *local.get(&(*a as usize))? as UnitIx,
+                            *local.get(&(*b as usize))? as UnitIx,
+                        ))
+                    })
+                    .collect();
+                let parents: Vec<Option<UnitIx>> = members
+                    .iter()
+                    .map(|&g| {
+                        batch.parents[g]
+                            .and_then(|p| local.get(&(p as usize)).map(|&l| l as UnitIx))
+                    })
+                    .collect();
+                let mut units: Vec<UnitInput> = members
+                    .iter()
+                    .map(|&g| UnitInput {
+                        indicators: inds[g],
+                        previous: prev[g],
+                        ..UnitInput::default()
+                    })
+                    .collect();
+                // children classified in other groups count as child levels
+                for (g, p) in batch.parents.iter().enumerate() {
+                    if let (Some(p), Some((_, o))) = (p, &today[g]) {
+                        if let Some(&l) = local.get(&(*p as usize)) {
+                            if !local.contains_key(&g) {
+                                units[l].child_levels.add(o.level);
+                            }
+                        }
+                    }
+                }
+                let adj = Adjacency::from_edges(members.len(), &edges)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let tree =
+                    Tree::from_parents(&parents).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                classifier
+                    .classify_into(&sets[s], day, &units, &adj, &tree, &mut buf)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                for (l, o) in buf.drain(..).enumerate() {
+                    today[members[l]] = Some((s, o));
+                }
+            }
+        }
+        out_days.push(today);
+    }
+    Ok(out_days)
+}
+
+impl Store {
+    async fn assignment_rows(&self) -> Result<Vec<(String, String, NaiveDate)>> {
+        let rows: Vec<(String, String, NaiveDate)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT unit_code, rule_set_id, from_date FROM rule_assignments",
+        ).fetch_all(p).await?);
+        Ok(rows)
+    }
+
+    /// Computes the levels of `root`'s subtree for `from..=to` without storing them. With
+    /// `fixed`, that rule set applies to every unit and day (policy sandbox); otherwise the
+    /// stored rule sets and assignments. The first day continues from the stored state of
+    /// the day before.
+    pub async fn compute_levels(
+        &self,
+        root: &Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+        fixed: Option<RuleSet>,
+    ) -> Result<Run> {
+        if to < from {
+            return Err(StoreError::Invalid(format!("{to} is before {from}")));
+        }
+        let mut sets = self.rule_sets().await?;
+        let fixed_ix = fixed.map(|rs| {
+            sets.push(rs);
+            sets.len() - 1
+        });
+        let batch = self.zone_batch(root, from, to).await?;
+        let assigned = assignments_for(&batch.units, &self.assignment_rows().await?);
+        let prev = self.previous_states(&batch.units, root, from).await?;
+        let days = run_engine(&batch, &sets, &assigned, fixed_ix, &prev)?;
+        Ok(Run { batch, sets, days })
+    }
+
+    async fn previous_states(
+        &self,
+        units: &[Unit],
+        root: &Unit,
+        from: NaiveDate,
+    ) -> Result<Vec<Option<Previous>>> {
+        let before = from.pred_opt().unwrap_or(from);
+        let stored = self.zone_levels(root, before, before).await?;
+        let by_id: HashMap<i64, Previous> = stored
+            .into_iter()
+            .map(|s| (s.unit_id, s.outcome.carry()))
+            .collect();
+        Ok(units.iter().map(|u| by_id.get(&u.id).copied()).collect())
+    }
+
+    /// Classifies every current unit of `root`'s subtree for every day `from..=to` and stores
+    /// the outcomes (replacing earlier ones), in one transaction, with one audit entry.
+    pub async fn classify(
+        &self,
+        actor: &Actor,
+        root: &Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<ClassifySummary> {
+        let t0 = Instant::now();
+        let mut sets = self.rule_sets().await?;
+        let batch = self.zone_batch(root, from, to).await?;
+        let assigned = assignments_for(&batch.units, &self.assignment_rows().await?);
+        let prev = self.previous_states(&batch.units, root, from).await?;
+        let load_ms = t0.elapsed().as_millis();
+        let t1 = Instant::now();
+        let days = run_engine(&batch, &sets, &assigned, None, &prev)?;
+        let classify_ms = t1.elapsed().as_millis();
+        let t2 = Instant::now();
+        let mut summary = ClassifySummary {
+            units: batch.units.len(),
+            days: batch.days.len(),
+            load_ms,
+            classify_ms,
+            ..ClassifySummary::default()
+        };
+        let now = Utc::now();
+        let rows: Vec<Row> = days
+            .iter()
+            .enumerate()
+            .flat_map(|(k, day)| {
+                let date = batch.from + Days::new(k as u64);
+                let units = &batch.units;
+                day.iter()
+                    .enumerate()
+                    .filter_map(move |(i, o)| o.as_ref().map(|(s, o)| (units[i].id, date, *s, *o)))
+            })
+            .collect();
+        summary.without_rule_set = summary.units * summary.days - rows.len();
+        summary.stored = rows.len();
+        let sets = std::mem::take(&mut sets);
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // Units of the subtree no longer current keep their history; current ones are replaced.
+            sqlx::query(
+                "DELETE FROM zone_levels WHERE day >= $3 AND day <= $4 AND unit_id IN \
+                 (SELECT id FROM units WHERE path >= $1 AND path < $2 AND valid_to IS NULL)",
+            ).bind(&root.path).bind(path_end(&root.path)).bind(from).bind(to).execute(&mut *tx).await?;
+            for chunk in rows.chunks(400) {
+                let mut sql = String::from(
+                    "INSERT INTO zone_levels (unit_id, day, rule_set_id, rule_set_version, level, in_force, \
+                     announced_level, announced_on, announced_from, method, incomplete, reasons, computed_at) VALUES ",
+                );
+                for r in 0..chunk.len() {
+                    if r > 0 { sql.push(','); }
+                    let b = r * 13;
+                    sql.push('(');
+                    for c in 1..=13 {
+                        if c > 1 { sql.push(','); }
+                        sql.push_str(&format!("${}", b + c));
+                    }
+                    sql.push(')');
+                }
+                let mut q = sqlx::query(&sql);
+                for (unit_id, date, s, o) in chunk {
+                    let rs = &sets[*s];
+                    q = q.bind(*unit_id).bind(*date).bind(rs.id.clone()).bind(i64::from(rs.version))
+                        .bind(i64::from(o.level.number())).bind(i64::from(o.in_force.number()))
+                        .bind(o.announced.map(|a| i64::from(a.level.number())))
+                        .bind(o.announced.map(|a| a.announced_on))
+                        .bind(o.announced.map(|a| a.effective_from))
+                        .bind(if o.method == Method::Rollup { "rollup" } else { "criteria" })
+                        .bind(o.incomplete)
+                        .bind(serde_json::to_string(&o.reasons).expect("reasons serialise"))
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let after = serde_json::json!({"root": root.code.as_str(), "from": from, "to": to,
+                "units": summary.units, "days": summary.days, "stored": summary.stored});
+            audit_log!(tx, actor, "classify", "zone_levels", root.code.as_str(), None::<&()>, Some(&after));
+            tx.commit().await?;
+        });
+        summary.store_ms = t2.elapsed().as_millis();
+        Ok(summary)
+    }
+
+    /// Re-classifies what a change in `unit` from `from_day` affects: the subtree of its
+    /// district (or of the unit itself when it is a district or above), which holds the unit,
+    /// its ancestors up to the district, its neighbours within the district and their roll-up;
+    /// from `from_day` to the last day stored for that subtree (at least `from_day`).
+    pub async fn reclassify_affected(
+        &self,
+        actor: &Actor,
+        unit: &Unit,
+        from_day: NaiveDate,
+    ) -> Result<ClassifySummary> {
+        let root = match unit.level {
+            UnitLevel::Province | UnitLevel::District => unit.clone(),
+            _ => {
+                let mut found = unit.clone();
+                for a in self.ancestors(unit).await? {
+                    if a.level == UnitLevel::District {
+                        found = a;
+                    }
+                }
+                found
+            }
+        };
+        let last: Option<(Option<NaiveDate>,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT MAX(z.day) FROM zone_levels z JOIN units u ON u.id = z.unit_id \
+             WHERE u.path >= $1 AND u.path < $2",
+        ).bind(&root.path).bind(path_end(&root.path)).fetch_optional(p).await?);
+        let to = last.and_then(|(d,)| d).unwrap_or(from_day).max(from_day);
+        let _ = next_day;
+        self.classify(actor, &root, from_day, to).await
+    }
+}
+
+type Row = (i64, NaiveDate, usize, Outcome);
