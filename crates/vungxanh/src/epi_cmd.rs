@@ -15,7 +15,6 @@ use sha2::{Digest, Sha256};
 use vx_domain::RowProblem;
 use vx_store::{Actor, ImportOptions, Store, StoreError};
 
-use crate::epi_files;
 use crate::import::CommonArgs;
 
 /// Imports of the epidemiological record, flattened into `vungxanh import`.
@@ -112,7 +111,8 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
     let mut notes: Vec<String> = Vec::new();
     let (kind, counts) = match &what {
         What::Samples { round } => {
-            let parsed = epi_files::parse_samples(&table, *round, today, |n| pb.set_position(n))?;
+            let parsed =
+                vx_import::epi::parse_samples(&table, *round, today, |n| pb.set_position(n))?;
             problems = parsed.problems;
             let o = if problems.is_empty() || skip {
                 &opts
@@ -136,7 +136,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
             )
         }
         What::Results { lab } => {
-            let parsed = epi_files::parse_results(&table, |n| pb.set_position(n))?;
+            let parsed = vx_import::epi::parse_results(&table, |n| pb.set_position(n))?;
             problems = parsed.problems;
             let o = if problems.is_empty() || skip {
                 &opts

@@ -10,7 +10,6 @@ mod bench;
 mod demo;
 mod demo_outbreak;
 mod epi_cmd;
-mod epi_files;
 mod gen;
 mod import;
 mod users;

@@ -5,6 +5,9 @@ use std::fmt;
 /// Why a file could not be read, or its columns do not fit the kind of data expected.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file's columns do not make a file of this kind (the message names the file).
+    #[error("{message}")]
+    Layout { file: String, message: String },
     #[error("{file}: cannot read the file: {source}")]
     Io {
         file: String,
@@ -64,7 +67,8 @@ impl ReadError {
             | ReadError::NoWorksheet { file }
             | ReadError::Empty { file }
             | ReadError::MissingColumns { file, .. }
-            | ReadError::DuplicateColumn { file, .. } => file,
+            | ReadError::DuplicateColumn { file, .. }
+            | ReadError::Layout { file, .. } => file,
         }
     }
 }

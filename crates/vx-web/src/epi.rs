@@ -6,7 +6,6 @@ use utoipa::OpenApi;
 use crate::AppState;
 
 mod api;
-mod files;
 mod pages;
 
 /// The routes of this part; merged into the application by `crate::router`. No fallback here.

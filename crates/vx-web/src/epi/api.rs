@@ -19,7 +19,6 @@ use vx_import::Table;
 use vx_store::{ImportOptions, Store, StoreError};
 
 use crate::auth::{ApiViewer, Viewer};
-use crate::epi::files;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::AppState;
 
@@ -197,7 +196,8 @@ pub(crate) async fn import_table(
     skip_bad_rows: bool,
     dry_run: bool,
 ) -> Result<UploadAnswer, AppError> {
-    let parsed = files::parse_results(table).map_err(AppError::BadRequest)?;
+    let parsed = vx_import::epi::parse_results(table, |_| {})
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let mut problems = parsed.problems;
     // What is stored now, to tell accepted rows from unchanged ones.
     let mut stored: HashMap<String, bool> = HashMap::new();

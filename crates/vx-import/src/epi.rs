@@ -1,4 +1,4 @@
-//! Samples and results files (CSV/XLSX) into domain rows, on top of [`vx_import::Table`]:
+//! Samples and results files (CSV/XLSX) into domain rows, on top of [`Table`]:
 //! English `snake_case` or Vietnamese headers, every problem of every row collected with its
 //! row and column, as `vx_import` does for people.
 //!
@@ -9,13 +9,21 @@
 
 use std::collections::HashMap;
 
-use anyhow::{bail, Result};
+use crate::{ReadError, Table};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use vx_domain::epi::{Ct, LabResult, PersonRef, ResultRow, SampleCode, SampleMethod, SampleRow};
 use vx_domain::{
     fold, parse_flag, Birth, CitizenId, HouseholdCode, Located, PersonName, RowProblem,
 };
-use vx_import::Table;
+
+type Result<T, E = ReadError> = std::result::Result<T, E>;
+
+/// Refuses the file `table` with a message that names it.
+macro_rules! bail {
+    ($table:expr, $($arg:tt)*) => {
+        return Err(ReadError::Layout { file: $table.file.clone(), message: format!($($arg)*) })
+    };
+}
 
 /// A column: its canonical name, whether the file must have it, and the other headers
 /// accepted for it (compared folded: case, diacritics, `_`, trailing `:`/`*` ignored).
@@ -158,6 +166,7 @@ impl Mapping {
             };
             if let Some(first) = cells.insert(col.name, i) {
                 bail!(
+                    table,
                     "{}: headers {:?} and {:?} both give column {}; keep only one of them",
                     table.file,
                     table.headers[first],
@@ -179,6 +188,7 @@ impl Mapping {
             .collect();
         if !missing.is_empty() {
             bail!(
+                table,
                 "{}: not a {kind} file: missing column {}",
                 table.file,
                 missing.join("; ")
@@ -323,6 +333,7 @@ pub fn parse_samples(
     let m = Mapping::new(table, "samples", SAMPLE_COLUMNS)?;
     if round.is_none() && !m.has("round_id") {
         bail!(
+            table,
             "{}: no round_id column (or \"đợt\"); give the round with --round ID",
             table.file
         );
@@ -330,6 +341,7 @@ pub fn parse_samples(
     let by_household = m.has("household_code") && m.has("full_name") && m.has("birth");
     if !(m.has("citizen_id") || by_household) {
         bail!(
+            table,
             "{}: name each person by citizen_id (CCCD), or by household_code, full_name and birth",
             table.file
         );
@@ -494,7 +506,7 @@ mod tests {
     use super::*;
 
     fn table(csv: &str) -> Table {
-        vx_import::read_table_from_bytes("f.csv", csv.as_bytes()).unwrap()
+        crate::read_table_from_bytes("f.csv", csv.as_bytes()).unwrap()
     }
 
     fn today() -> NaiveDate {
