@@ -69,11 +69,11 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             bench_import("SQLite", &sqlite, &data).await?;
             if !no_postgres {
                 let name = format!("vx_bench_{}", std::process::id());
-                let url = vx_store::bench::create_postgres_database(&postgres, &name)
+                let url = vx_store::admin::create_postgres_database(&postgres, &name)
                     .await
                     .context("creating a scratch PostgreSQL database (or pass --no-postgres)")?;
                 let result = bench_import("PostgreSQL", &url, &data).await;
-                vx_store::bench::drop_postgres_database(&postgres, &name).await?;
+                vx_store::admin::drop_postgres_database(&postgres, &name).await?;
                 result?;
             }
             Ok(())

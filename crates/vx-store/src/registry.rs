@@ -26,6 +26,30 @@ const BATCH_INSERT: &str =
     "INSERT INTO import_batches (kind, file_name, sha256, actor, at, created, \
      updated, unchanged, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 
+/// Updates a person; `$12` is the import batch (NULL keeps the current one).
+const PERSON_UPDATE: &str = "UPDATE people SET household_id = $1, unit_id = $2, natural_key = $3, \
+     full_name = $4, name_folded = $5, birth_date = $6, birth_year = $7, sex = $8, citizen_id = $9, \
+     phone = $10, relation = $11, import_id = COALESCE($12, import_id), updated_at = $13 WHERE id = $14";
+
+/// Binds the eleven person columns, household id to relation, in table order.
+macro_rules! bind_person {
+    ($query:expr, $hh_id:expr, $unit_id:expr, $key:expr, $person:expr) => {{
+        let (birth_date, birth_year) = birth_columns(&$person.birth);
+        $query
+            .bind($hh_id)
+            .bind($unit_id)
+            .bind($key)
+            .bind($person.full_name.as_str())
+            .bind($person.full_name.folded())
+            .bind(birth_date)
+            .bind(birth_year)
+            .bind($person.sex.as_str())
+            .bind($person.citizen_id.as_ref().map(CitizenId::as_str))
+            .bind($person.phone.as_ref().map(Phone::as_str))
+            .bind($person.relation.as_str())
+    }};
+}
+
 pub(crate) const PEOPLE_COLUMNS: [&str; 13] = [
     "household_id",
     "unit_id",
@@ -373,19 +397,16 @@ impl Store {
                 StoreError::Invalid(format!("no household with code {}", person.household_code))
             })?;
         self.check_person_unique(person, None).await?;
-        let (birth_date, birth_year) = birth_columns(&person.birth);
         let id: i64 = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
+            let q = sqlx::query_as(
                 "INSERT INTO people (household_id, unit_id, natural_key, full_name, name_folded, birth_date, \
                  birth_year, sex, citizen_id, phone, relation, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-            )
-            .bind(hh.id).bind(hh.unit_id).bind(person.natural_key()).bind(person.full_name.as_str())
-            .bind(person.full_name.folded()).bind(birth_date).bind(birth_year).bind(person.sex.as_str())
-            .bind(person.citizen_id.as_ref().map(CitizenId::as_str)).bind(person.phone.as_ref().map(Phone::as_str))
-            .bind(person.relation.as_str()).bind(Utc::now())
-            .fetch_one(&mut *tx).await?;
+            );
+            let (id,): (i64,) = bind_person!(q, hh.id, hh.unit_id, person.natural_key(), person)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx).await?;
             audit_log!(tx, actor, "create", "person", id, None::<&()>, Some(person));
             tx.commit().await?;
             id
@@ -428,19 +449,11 @@ impl Store {
                 StoreError::Invalid(format!("no household with code {}", person.household_code))
             })?;
         self.check_person_unique(person, Some(id)).await?;
-        let (birth_date, birth_year) = birth_columns(&person.birth);
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE people SET household_id = $1, unit_id = $2, natural_key = $3, full_name = $4, \
-                 name_folded = $5, birth_date = $6, birth_year = $7, sex = $8, citizen_id = $9, phone = $10, \
-                 relation = $11, updated_at = $12 WHERE id = $13",
-            )
-            .bind(hh.id).bind(hh.unit_id).bind(person.natural_key()).bind(person.full_name.as_str())
-            .bind(person.full_name.folded()).bind(birth_date).bind(birth_year).bind(person.sex.as_str())
-            .bind(person.citizen_id.as_ref().map(CitizenId::as_str)).bind(person.phone.as_ref().map(Phone::as_str))
-            .bind(person.relation.as_str()).bind(Utc::now()).bind(id)
-            .execute(&mut *tx).await?;
+            bind_person!(sqlx::query(PERSON_UPDATE), hh.id, hh.unit_id, person.natural_key(), person)
+                .bind(None::<i64>).bind(Utc::now()).bind(id)
+                .execute(&mut *tx).await?;
             audit_log!(tx, actor, "update", "person", id, Some(&before.data), Some(person));
             tx.commit().await?;
         });
@@ -848,17 +861,9 @@ impl Store {
                 .collect();
             tx.bulk_insert("people", &PEOPLE_COLUMNS, &cells).await?;
             for (old, person, hh_id, unit_id, key) in &updates {
-                let (birth_date, birth_year) = birth_columns(&person.birth);
-                sqlx::query(
-                    "UPDATE people SET household_id = $1, unit_id = $2, natural_key = $3, full_name = $4, \
-                     name_folded = $5, birth_date = $6, birth_year = $7, sex = $8, citizen_id = $9, phone = $10, \
-                     relation = $11, import_id = $12, updated_at = $13 WHERE id = $14",
-                )
-                .bind(hh_id).bind(unit_id).bind(key).bind(person.full_name.as_str())
-                .bind(person.full_name.folded()).bind(birth_date).bind(birth_year).bind(person.sex.as_str())
-                .bind(person.citizen_id.as_ref().map(CitizenId::as_str)).bind(person.phone.as_ref().map(Phone::as_str))
-                .bind(person.relation.as_str()).bind(batch).bind(now).bind(old.id)
-                .execute(&mut *tx).await?;
+                bind_person!(sqlx::query(PERSON_UPDATE), *hh_id, *unit_id, key.as_str(), person)
+                    .bind(Some(batch)).bind(now).bind(old.id)
+                    .execute(&mut *tx).await?;
                 audit_log!(tx, actor, "update", "person", old.id, Some(&old.data), Some(person));
             }
             audit_log!(tx, actor, "import", "import_batch", batch, None::<&()>, Some(&summary));

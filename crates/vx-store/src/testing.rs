@@ -39,18 +39,7 @@ impl Drop for TestStore {
                     .enable_all()
                     .build()
                     .expect("runtime");
-                rt.block_on(async move {
-                    if let Ok(admin) = Store::connect(&admin_url).await {
-                        if let crate::Pool::Postgres(p) = &admin.pool {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .execute(p)
-                            .await;
-                        }
-                        admin.close().await;
-                    }
-                });
+                let _ = rt.block_on(crate::admin::drop_postgres_database(&admin_url, &name));
             })
             .join();
         }
@@ -87,8 +76,14 @@ pub async fn sqlite_store() -> TestStore {
 /// reachable and not required.
 pub async fn postgres_store() -> Option<TestStore> {
     let admin_url = postgres_url();
-    let admin = match Store::connect(&admin_url).await {
-        Ok(s) => s,
+    let name = format!(
+        "vx_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros() % 1_000_000
+    );
+    let url = match crate::admin::create_postgres_database(&admin_url, &name).await {
+        Ok(url) => url,
         Err(e) if !postgres_required() => {
             eprintln!(
                 "PostgreSQL not reachable ({e}); running SQLite only. Point the tests at a server with \
@@ -100,22 +95,6 @@ pub async fn postgres_store() -> Option<TestStore> {
             panic!("PostgreSQL is required for this test run (CI/VX_REQUIRE_POSTGRES set) but: {e}")
         }
     };
-    let name = format!(
-        "vx_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros() % 1_000_000
-    );
-    if let crate::Pool::Postgres(p) = &admin.pool {
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(p)
-            .await
-            .expect("create test database");
-    }
-    admin.close().await;
-    let mut url = url::Url::parse(&admin_url).expect("VX_TEST_POSTGRES is a URL");
-    url.set_path(&name);
-    let url = url.to_string();
     let store = Store::connect(&url).await.expect("open test database");
     store.migrate().await.expect("migrate PostgreSQL");
     Some(TestStore {
