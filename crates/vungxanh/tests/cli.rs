@@ -291,3 +291,121 @@ fn rules_check_names_file_line_and_field() {
         "{err}"
     );
 }
+
+/// The benchmark suite at its smallest scale, so that its code cannot rot: every part runs
+/// (registry, round, classification beside SQL, HTTP under load when `wrk` is installed,
+/// national from daily counts) and prints its figures beside their baselines. Nothing about
+/// speed is asserted.
+#[test]
+fn bench_suite_smoke_run() {
+    let postgres = std::env::var("VX_TEST_POSTGRES").ok();
+    let postgres_required = std::env::var("VX_REQUIRE_POSTGRES").is_ok();
+    let wrk = std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok();
+    let mut cmd = vungxanh("sqlite://unused");
+    cmd.args([
+        "bench",
+        "suite",
+        "--scale",
+        "commune",
+        "--national-days",
+        "2",
+    ])
+    .args(["--http-seconds", if wrk { "1" } else { "0" }]);
+    match (&postgres, postgres_required) {
+        (Some(url), _) => {
+            cmd.args(["--postgres", url]);
+        }
+        (None, true) => panic!("VX_REQUIRE_POSTGRES is set but VX_TEST_POSTGRES is not"),
+        (None, false) => {
+            cmd.arg("--no-postgres");
+        }
+    }
+    let out = run_ok(&mut cmd);
+    let has = |needle: &str| {
+        assert!(out.contains(needle), "no {needle:?} in:\n{out}");
+    };
+    let backends: &[&str] = if postgres.is_some() {
+        &["SQLite", "PostgreSQL"]
+    } else {
+        &["SQLite"]
+    };
+    for b in backends {
+        // Each import line carries its baseline and ratio: 7 cells.
+        for step in [
+            "people: import",
+            "round: samples import",
+            "round: results import",
+        ] {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(&format!("| {b} | {step}")))
+                .unwrap_or_else(|| panic!("no {b} {step} line in:\n{out}"));
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert!(
+                cells[6].parse::<f64>().is_ok() && cells[7].parse::<f64>().is_ok(),
+                "no baseline or ratio in {line}"
+            );
+        }
+        has(&format!(
+            "| {b} | classify: Phước Thạnh (7 units), 1 day, from the store | 7 |"
+        ));
+        has(&format!(
+            "| {b} | classify: Phước Thạnh, 90 days, computed and stored | 630 |"
+        ));
+        if wrk {
+            has(&format!("| {b} | `/healthz` |"));
+            has(&format!(
+                "| {b} | `/api/v1/units/28846/status?date=2021-10-15` |"
+            ));
+        }
+    }
+    has("| memory | classify: national, 1 day, from daily counts |");
+    has("| memory | classify: national, 2 days, from daily counts |");
+}
+
+/// `gen` writes every file of its scale, and the same seed gives the same bytes.
+#[test]
+fn gen_is_deterministic_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        run_ok(vungxanh("sqlite://unused").args([
+            "gen",
+            "--scale",
+            "commune",
+            "--seed",
+            "7",
+            "--out",
+            &out.display().to_string(),
+        ]));
+    }
+    for (file, header) in [
+        (
+            "units.csv",
+            "code,parent_code,level,type,name,full_name,population",
+        ),
+        ("households.csv", "household_code,unit_code,"),
+        (
+            "people.csv",
+            "household_code,full_name,birth,sex,citizen_id,phone,relation",
+        ),
+        (
+            "vaccinations.csv",
+            "citizen_id,household_code,full_name,birth,dose,date",
+        ),
+        (
+            "samples.csv",
+            "sample_code,method,pooled,high_risk,collected_at,",
+        ),
+        ("results.csv", "sample_code,result,ct,tested_at"),
+    ] {
+        let x = std::fs::read(a.join(file)).unwrap();
+        assert_eq!(x, std::fs::read(b.join(file)).unwrap(), "{file} differs");
+        let text = String::from_utf8(x).unwrap();
+        assert!(text.starts_with(header), "{file}: {}", &text[..80]);
+        assert!(text.lines().count() > 5, "{file} is nearly empty");
+    }
+}

@@ -66,7 +66,9 @@
 //! between households.
 
 mod data;
+pub mod national;
 pub mod outbreak;
+pub mod round;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -1181,7 +1183,7 @@ pub fn registry(
 // CSV
 // ---------------------------------------------------------------------------------------
 
-fn csv_err(e: csv::Error) -> std::io::Error {
+pub(crate) fn csv_err(e: csv::Error) -> std::io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => std::io::Error::other(format!("{other:?}")),

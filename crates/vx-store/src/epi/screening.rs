@@ -102,8 +102,8 @@ fn target_columns(t: &TargetGroup) -> (Option<i64>, Option<i64>, Option<&str>) {
 
 /// A person as the sample entry needs it.
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
-struct Member {
-    id: i64,
+pub(crate) struct Member {
+    pub(crate) id: i64,
     unit_id: i64,
     household_id: i64,
     active: bool,
@@ -728,7 +728,10 @@ impl Store {
 
     /// Resolves the people named by import rows: citizen IDs and household + folded name +
     /// birth (a birth year in the registry also matches a full date of that year).
-    async fn resolve_people(&self, refs: &[&PersonRef]) -> Result<HashMap<PersonRef, Member>> {
+    pub(crate) async fn resolve_people(
+        &self,
+        refs: &[&PersonRef],
+    ) -> Result<HashMap<PersonRef, Member>> {
         let mut ids: Vec<&str> = Vec::new();
         let mut households: Vec<&str> = Vec::new();
         for r in refs {

@@ -1,9 +1,14 @@
 //! Vaccination doses: import (idempotent, row-level problems, one batch and audit entry).
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
+use sqlx::QueryBuilder;
+use vx_domain::epi::PersonRef;
 use vx_domain::{Birth, CitizenId, HouseholdCode, PersonName};
 
+use crate::bulk::{BulkInsert, Cell};
 use crate::{
     audit_log, with_pool, Actor, ImportOptions, ImportSummary, Located, Result, RowProblem, Store,
 };
@@ -38,36 +43,75 @@ impl Store {
         rows: Vec<Located<NewDose>>,
         opts: &ImportOptions,
     ) -> Result<ImportSummary> {
-        let mut problems = Vec::new();
-        let mut resolved: Vec<(u32, i64, i64, NaiveDate)> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let person: Option<(i64,)> = match &r.value.person {
-                DosePerson::CitizenId(id) => with_pool!(self, p => sqlx::query_as(
-                    "SELECT id FROM people WHERE citizen_id = $1",
-                ).bind(id.as_str()).fetch_optional(p).await?),
+        // People in bulk (citizen IDs, then household + name + birth), as samples do.
+        let refs: Vec<PersonRef> = rows
+            .iter()
+            .map(|r| match &r.value.person {
+                DosePerson::CitizenId(id) => PersonRef::CitizenId(id.clone()),
                 DosePerson::Household {
                     household_code,
                     full_name,
                     birth,
-                } => {
-                    let key = format!("hh:{}|{}|{}", household_code, full_name.folded(), birth);
-                    with_pool!(self, p => sqlx::query_as(
-                        "SELECT id FROM people WHERE natural_key = $1",
-                    ).bind(key).fetch_optional(p).await?)
-                }
-            };
+                } => PersonRef::Household {
+                    household_code: household_code.clone(),
+                    full_name: full_name.clone(),
+                    birth: *birth,
+                },
+            })
+            .collect();
+        let found = self
+            .resolve_people(&refs.iter().collect::<Vec<_>>())
+            .await?;
+        let mut problems = Vec::new();
+        let mut resolved: Vec<(u32, i64, i64, NaiveDate)> = Vec::with_capacity(rows.len());
+        // (person, dose) → (row, day) within the file.
+        let mut in_file: HashMap<(i64, i64), (u32, NaiveDate)> = HashMap::new();
+        for (r, person) in rows.iter().zip(&refs) {
             if r.value.dose == 0 {
                 problems.push(RowProblem::new(r.row, "dose", "dose numbers start at 1"));
                 continue;
             }
-            match person {
-                Some((id,)) => resolved.push((r.row, id, i64::from(r.value.dose), r.value.day)),
+            match found.get(person) {
+                Some(m) => {
+                    let dose = i64::from(r.value.dose);
+                    match in_file.get(&(m.id, dose)) {
+                        Some((_, day)) if *day == r.value.day => {} // repeated: once is enough
+                        Some((row, day)) => problems.push(RowProblem::new(
+                            r.row,
+                            "date",
+                            format!("dose {dose} of this person is on {day} in row {row}"),
+                        )),
+                        None => {
+                            in_file.insert((m.id, dose), (r.row, r.value.day));
+                            resolved.push((r.row, m.id, dose, r.value.day));
+                        }
+                    }
+                }
                 None => problems.push(RowProblem::new(
                     r.row,
                     "person",
                     "no such person in the registry",
                 )),
             }
+        }
+        // Doses already stored for these people.
+        let mut people: Vec<i64> = resolved.iter().map(|r| r.1).collect();
+        people.sort_unstable();
+        people.dedup();
+        let mut stored: HashMap<(i64, i64), NaiveDate> = HashMap::new();
+        for chunk in people.chunks(1000) {
+            let found: Vec<(i64, i64, NaiveDate)> = with_pool!(self, p => {
+                let mut qb = QueryBuilder::new(
+                    "SELECT person_id, dose, day FROM vaccinations WHERE person_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            stored.extend(found.into_iter().map(|(p, d, day)| ((p, d), day)));
         }
         let mut summary = ImportSummary::default();
         crate::import::settle_problems(problems, opts, &mut summary)?;
@@ -76,12 +120,9 @@ impl Store {
             let mut changes = Vec::new();
             let mut new_rows = Vec::new();
             for (row, person, dose, day) in &resolved {
-                let before: Option<(NaiveDate,)> = sqlx::query_as(
-                    "SELECT day FROM vaccinations WHERE person_id = $1 AND dose = $2",
-                ).bind(person).bind(dose).fetch_optional(&mut *tx).await?;
-                match before {
-                    Some((d,)) if d == *day => summary.unchanged += 1,
-                    Some((d,)) => { summary.updated += 1; changes.push((*row, *person, *dose, d, *day)); }
+                match stored.get(&(*person, *dose)) {
+                    Some(d) if d == day => summary.unchanged += 1,
+                    Some(d) => { summary.updated += 1; changes.push((*row, *person, *dose, *d, *day)); }
                     None => { summary.created += 1; new_rows.push((*person, *dose, *day)); }
                 }
             }
@@ -93,10 +134,11 @@ impl Store {
                 .bind(Utc::now()).bind(summary.created as i64).bind(summary.updated as i64)
                 .bind(summary.unchanged as i64).bind(summary.skipped.len() as i64)
                 .fetch_one(&mut *tx).await?;
-                for (person, dose, day) in &new_rows {
-                    sqlx::query("INSERT INTO vaccinations (person_id, dose, day, import_id) VALUES ($1, $2, $3, $4)")
-                        .bind(person).bind(dose).bind(day).bind(batch).execute(&mut *tx).await?;
-                }
+                let cells: Vec<Vec<Cell<'_>>> = new_rows
+                    .iter()
+                    .map(|(person, dose, day)| vec![Cell::Int(*person), Cell::Int(*dose), Cell::Date(*day), Cell::Int(batch)])
+                    .collect();
+                tx.bulk_insert("vaccinations", &["person_id", "dose", "day", "import_id"], &cells).await?;
                 for (_, person, dose, old, day) in &changes {
                     sqlx::query("UPDATE vaccinations SET day = $3, import_id = $4 WHERE person_id = $1 AND dose = $2")
                         .bind(person).bind(dose).bind(day).bind(batch).execute(&mut *tx).await?;
