@@ -594,6 +594,69 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("head {id}")))
     }
 
+    /// Imports a register of heads (`rows`: row number, unit code, head), all or nothing:
+    /// unknown units and invalid rows are refused with their row and column; a head already
+    /// registered (same unit, name, title and start of term) is unchanged. One audit entry
+    /// for the file. Returns (created, unchanged). With `dry_run`, checks only.
+    pub async fn import_unit_heads(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        rows: &[(u32, String, NewHead)],
+        dry_run: bool,
+    ) -> Result<(u64, u64)> {
+        let mut problems = Vec::new();
+        let mut clean = Vec::with_capacity(rows.len());
+        for (row, code, h) in rows {
+            let unit = self.unit(code.trim()).await?;
+            if unit.is_none() {
+                problems.push(crate::RowProblem::new(
+                    *row,
+                    "unit_code",
+                    format!("unknown unit {:?}", code.trim()),
+                ));
+            }
+            if let Err(StoreError::Invalid(m)) = h.check() {
+                let (col, msg) = m.split_once(": ").unwrap_or(("name", m.as_str()));
+                problems.push(crate::RowProblem::new(*row, col, msg));
+            }
+            if let Some(u) = unit {
+                clean.push((u, h));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::Rows(problems));
+        }
+        if dry_run {
+            return Ok((0, 0));
+        }
+        let (mut created, mut unchanged) = (0u64, 0u64);
+        let now = Utc::now();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for (u, h) in &clean {
+                let found: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM unit_heads WHERE unit_id = $1 AND name = $2 AND title = $3 AND term_from = $4",
+                ).bind(u.id).bind(h.name.trim()).bind(h.title.trim()).bind(h.term_from)
+                .fetch_optional(&mut *tx).await?;
+                if found.is_some() {
+                    unchanged += 1;
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO unit_heads (unit_id, name, title, term_from, term_to, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                ).bind(u.id).bind(h.name.trim()).bind(h.title.trim()).bind(h.term_from).bind(h.term_to)
+                .bind(now).execute(&mut *tx).await?;
+                created += 1;
+            }
+            let after = serde_json::json!({"file": file_name, "created": created, "unchanged": unchanged});
+            audit_log!(tx, actor, "import", "unit_heads", file_name, None::<&()>, Some(&after));
+            tx.commit().await?;
+        });
+        Ok((created, unchanged))
+    }
+
     /// One head.
     pub async fn unit_head(&self, id: i64) -> Result<Option<UnitHead>> {
         let row: Option<HeadRow> = with_pool!(self, p => sqlx::query_as(

@@ -931,3 +931,66 @@ const EXPECTED_STORY: &str = "
 2021-10-11 Tân Phú Restoring→Restoring
 2021-10-11 Tân Phú Restoring→Recognised
 ";
+
+#[tokio::test]
+async fn a_register_of_heads_imports_all_or_nothing_and_once() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        seed_units(s).await;
+        let rows = vec![
+            (
+                2,
+                "28846".to_string(),
+                head("Trần Thị Thư", "Bí thư Đảng ủy xã", "2021-07-01", None),
+            ),
+            (
+                3,
+                "28804".to_string(),
+                head(
+                    "Lê Văn Hùng",
+                    "Chủ tịch UBND xã",
+                    "2021-06-25",
+                    Some("2026-06-24"),
+                ),
+            ),
+        ];
+        assert_eq!(
+            s.import_unit_heads(&actor(), "heads.csv", &rows, false)
+                .await
+                .unwrap(),
+            (2, 0)
+        );
+        assert_eq!(
+            s.import_unit_heads(&actor(), "heads.csv", &rows, false)
+                .await
+                .unwrap(),
+            (0, 2)
+        );
+        let bad = vec![
+            (2, "99999".to_string(), head("A", "B", "2021-07-01", None)),
+            (3, "28846".to_string(), head("", "B", "2021-07-01", None)),
+            (
+                4,
+                "28846".to_string(),
+                head("C", "D", "2021-07-01", Some("2021-01-01")),
+            ),
+        ];
+        match s
+            .import_unit_heads(&actor(), "heads.csv", &bad, false)
+            .await
+        {
+            Err(StoreError::Rows(p)) => {
+                let got: Vec<(u32, &str)> = p.iter().map(|p| (p.row, p.column.as_str())).collect();
+                assert_eq!(got, vec![(2, "unit_code"), (3, "name"), (4, "term_to")]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let pt = s.unit("28846").await.unwrap().unwrap();
+        assert_eq!(
+            s.unit_heads(&pt).await.unwrap().len(),
+            1,
+            "nothing half-imported"
+        );
+    })
+    .await;
+}
