@@ -239,6 +239,60 @@ fn state_text(s: &ZoneState, lang: Lang) -> String {
     render::zone_state(s, rlang(lang))
 }
 
+fn state_name(s: vr::zone::StateName, lang: Lang) -> &'static str {
+    use vr::zone::StateName as N;
+    match (s, lang) {
+        (N::NotGreen, Lang::Vi) => "chưa xanh",
+        (N::Candidate, Lang::Vi) => "đủ tiêu chí",
+        (N::Recognised, Lang::Vi) => "được công nhận",
+        (N::Broken, Lang::Vi) => "bị phá vỡ",
+        (N::Restoring, Lang::Vi) => "đang khôi phục",
+        (N::NotGreen, Lang::En) => "not green",
+        (N::Candidate, Lang::En) => "candidate",
+        (N::Recognised, Lang::En) => "recognised",
+        (N::Broken, Lang::En) => "broken",
+        (N::Restoring, Lang::En) => "restoring",
+    }
+}
+
+fn event_text(e: &vr::zone::ZoneEvent, lang: Lang) -> String {
+    use vr::zone::ZoneEvent as E;
+    match (e, lang) {
+        (
+            E::Assessed {
+                candidate: true, ..
+            },
+            Lang::Vi,
+        ) => "đánh giá: đủ tiêu chí vùng xanh".into(),
+        (
+            E::Assessed {
+                candidate: false, ..
+            },
+            Lang::Vi,
+        ) => "đánh giá: chưa đủ tiêu chí".into(),
+        (
+            E::Assessed {
+                candidate: true, ..
+            },
+            Lang::En,
+        ) => "assessed: criteria met".into(),
+        (
+            E::Assessed {
+                candidate: false, ..
+            },
+            Lang::En,
+        ) => "assessed: criteria not met".into(),
+        (E::Recognise { decision }, Lang::Vi) => {
+            format!("công nhận theo {} ({})", decision.number, decision.by)
+        }
+        (E::Recognise { decision }, Lang::En) => {
+            format!("recognised by {} ({})", decision.number, decision.by)
+        }
+        (E::CommunityCase { case_id, .. }, Lang::Vi) => format!("ca cộng đồng mới #{case_id}"),
+        (E::CommunityCase { case_id, .. }, Lang::En) => format!("new community case #{case_id}"),
+    }
+}
+
 fn status_text(s: ReviewStatus, lang: Lang) -> &'static str {
     match lang {
         Lang::Vi => s.name_vi(),
@@ -1131,8 +1185,8 @@ async fn draw_green_zone(
                 thead { tr { th { (L::FromDay.get(lang)) } th { (L::State.get(lang)) } th { "" } } }
                 tbody { @for e in &view.events {
                     tr { td { (lang.date(e.day)) }
-                         td { (to_json(&e.from).as_str().unwrap_or("")) " → " (to_json(&e.to).as_str().unwrap_or("")) }
-                         td { (to_json(&e.event)) } }
+                         td { (state_name(e.from, lang)) " → " (state_name(e.to, lang)) }
+                         td { (event_text(&e.event, lang)) " (" (e.actor) ")" } }
                 } }
             }
         }

@@ -303,6 +303,7 @@ async fn lifecycle_pages_with_forms() {
             page.contains("vùng xanh được công nhận theo 245/QĐ-UBND"),
             "{page}"
         );
+        assert!(page.contains("đủ tiêu chí → được công nhận"), "{page}");
         // again: the refusal in Vietnamese, on the page
         let r = huyen
             .client
