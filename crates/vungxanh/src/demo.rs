@@ -188,5 +188,6 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
     let t = Instant::now();
     crate::demo_outbreak::seed(store, seed).await?;
     step("outbreak of Aug–Oct 2021", t);
+    crate::demo_zones::seed(store).await?; // zone status: heads, levels, target, green zones
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Commands of zone status (issue 4): rule sets, classification, vaccinations, adjacency.
+//! Commands of zone status (issue 4): rule sets, classification, vaccinations, adjacency,
+//! heads of units.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,6 +17,15 @@ use vx_store::{Actor, DosePerson, ImportOptions, Located, NewDose, Store, StoreE
 pub enum ZonesImport {
     /// Borders between units (`code_a,code_b`; symmetric; idempotent).
     Adjacency {
+        file: PathBuf,
+        /// Who is importing, for the audit log.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+    /// Heads of units (`unit_code,name,title,term_from,term_to`; Vietnamese headers
+    /// `ma_don_vi,ho_ten,chuc_vu,tu_ngay,den_ngay`; dates YYYY-MM-DD or DD/MM/YYYY; all or
+    /// nothing; idempotent).
+    Heads {
         file: PathBuf,
         /// Who is importing, for the audit log.
         #[arg(long, default_value = "cli")]
@@ -104,6 +114,107 @@ pub async fn import(store: &Store, cmd: ZonesImport) -> Result<()> {
                         pairs.len(),
                         s.created,
                         s.unchanged
+                    );
+                    Ok(())
+                }
+                Err(StoreError::Rows(problems)) => report_problems(&name, &problems),
+                Err(e) => Err(e.into()),
+            }
+        }
+        ZonesImport::Heads { file, actor } => {
+            let name = file.display().to_string();
+            let table = vx_import::read_table(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let col = |names: &[&str]| {
+                table.headers.iter().position(|h| {
+                    let h = vx_domain::fold(h.trim()).replace([' ', '-'], "_");
+                    names.iter().any(|n| h == *n)
+                })
+            };
+            let cols = [
+                ("unit_code", col(&["unit_code", "ma_don_vi", "ma_dv"])),
+                ("name", col(&["name", "ho_ten", "ho_va_ten"])),
+                ("title", col(&["title", "chuc_vu"])),
+                ("term_from", col(&["term_from", "tu_ngay"])),
+                ("term_to", col(&["term_to", "den_ngay"])),
+            ];
+            let missing: Vec<&str> = cols[..4]
+                .iter()
+                .filter(|(_, c)| c.is_none())
+                .map(|(n, _)| *n)
+                .collect();
+            if !missing.is_empty() {
+                bail!("{name}: the header must name {}", missing.join(", "));
+            }
+            let cell = |r: &Vec<String>, k: usize| -> String {
+                cols[k]
+                    .1
+                    .and_then(|i| r.get(i))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let date = |s: &str| -> Option<NaiveDate> {
+                let s = s.trim();
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
+                    .ok()
+            };
+            let mut rows = Vec::new();
+            let mut problems = Vec::new();
+            for (row, r) in &table.rows {
+                let from = date(&cell(r, 3));
+                if from.is_none() {
+                    problems.push(RowProblem::new(
+                        *row,
+                        "term_from",
+                        "a date: YYYY-MM-DD or DD/MM/YYYY",
+                    ));
+                }
+                let to_text = cell(r, 4);
+                let to = if to_text.trim().is_empty() {
+                    None
+                } else {
+                    date(&to_text)
+                };
+                if !to_text.trim().is_empty() && to.is_none() {
+                    problems.push(RowProblem::new(
+                        *row,
+                        "term_to",
+                        "a date: YYYY-MM-DD or DD/MM/YYYY",
+                    ));
+                }
+                if let Some(from) = from {
+                    rows.push((
+                        *row,
+                        cell(r, 0),
+                        vx_store::NewHead {
+                            name: cell(r, 1),
+                            title: cell(r, 2),
+                            term_from: from,
+                            term_to: to,
+                        },
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                // Also the problems the store finds in the other rows, then stop.
+                if let Err(StoreError::Rows(more)) = store
+                    .import_unit_heads(&Actor::system(&actor), &name, &rows, true)
+                    .await
+                {
+                    problems.extend(more);
+                }
+                problems.sort_by_key(|p| p.row);
+                return report_problems(&name, &problems);
+            }
+            match store
+                .import_unit_heads(&Actor::system(&actor), &name, &rows, false)
+                .await
+            {
+                Ok((created, unchanged)) => {
+                    println!(
+                        "{name}: {} heads, {created} new, {unchanged} unchanged",
+                        rows.len()
                     );
                     Ok(())
                 }

@@ -178,6 +178,12 @@ fn demo_builds_once_and_reuses() {
     let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));
     assert!(out.contains("imported people.csv: 160000 rows"), "{out}");
     assert!(out.contains("huyen.chauthanh"), "{out}");
+    // Zone status (issue 4): the district recognises Phước Thạnh first; the re-emergence opens a review.
+    assert!(
+        out.contains("green zones recognised: Phước Thạnh 09/09"),
+        "{out}"
+    );
+    assert!(out.contains("1 accountability review(s) opened"), "{out}");
 
     // The outbreak: Phước Thạnh clean first, most communes clean by mid-September, one
     // commune re-emerging after 14 clean days, screening rounds with retests of positive pools.

@@ -480,3 +480,152 @@ pub fn render_measure(a: &MeasureAnswer, lang: Lang) -> String {
         }
     }
 }
+
+/// A green-zone state as a sentence, e.g. "bị phá vỡ ngày 27/09/2021 bởi ca bệnh #12 (đã
+/// công nhận theo 245/QĐ-UBND ngày 09/09/2021)".
+pub fn zone_state(s: &crate::zone::ZoneState, lang: Lang) -> String {
+    use crate::zone::ZoneState as S;
+    let d = |x: NaiveDate| format_date(x, lang);
+    match (s, lang) {
+        (S::NotGreen, Lang::Vi) => "chưa phải vùng xanh".into(),
+        (S::NotGreen, Lang::En) => "not green".into(),
+        (S::Candidate { since }, Lang::Vi) => {
+            format!(
+                "đủ tiêu chí vùng xanh từ {}, chờ cấp trên công nhận",
+                d(*since)
+            )
+        }
+        (S::Candidate { since }, Lang::En) => format!(
+            "meets the green-zone criteria since {}, awaiting recognition by the level above",
+            d(*since)
+        ),
+        (S::Recognised { decision }, Lang::Vi) => format!(
+            "vùng xanh được công nhận theo {} ngày {} ({})",
+            decision.number,
+            d(decision.date),
+            decision.by
+        ),
+        (S::Recognised { decision }, Lang::En) => format!(
+            "green zone recognised by {} of {} ({})",
+            decision.number,
+            d(decision.date),
+            decision.by
+        ),
+        (
+            S::Broken {
+                on,
+                case_id,
+                decision,
+            },
+            Lang::Vi,
+        ) => format!(
+            "bị phá vỡ ngày {} bởi ca bệnh #{case_id} (đã công nhận theo {} ngày {})",
+            d(*on),
+            decision.number,
+            d(decision.date)
+        ),
+        (
+            S::Broken {
+                on,
+                case_id,
+                decision,
+            },
+            Lang::En,
+        ) => format!(
+            "broken on {} by case #{case_id} (recognised by {} of {})",
+            d(*on),
+            decision.number,
+            d(decision.date)
+        ),
+        (
+            S::Restoring {
+                broken_on,
+                criteria_met,
+            },
+            Lang::Vi,
+        ) => format!(
+            "đang khôi phục sau khi bị phá vỡ ngày {}: {}",
+            d(*broken_on),
+            if *criteria_met {
+                "đã đủ lại tiêu chí, có thể công nhận lại"
+            } else {
+                "chưa đủ lại tiêu chí"
+            }
+        ),
+        (
+            S::Restoring {
+                broken_on,
+                criteria_met,
+            },
+            Lang::En,
+        ) => format!(
+            "restoring after being broken on {}: {}",
+            d(*broken_on),
+            if *criteria_met {
+                "criteria met again, may be recognised again"
+            } else {
+                "criteria not met again yet"
+            }
+        ),
+    }
+}
+
+/// A target's progress as sentences; `name` gives the names of the children holding it back.
+pub fn target_progress(
+    rs: &RuleSet,
+    target: &crate::targets::Target,
+    p: &crate::targets::TargetProgress,
+    name: impl Fn(crate::engine::UnitIx) -> String,
+    lang: Lang,
+) -> String {
+    use crate::targets::TargetStatus as T;
+    let level = level_long(rs, target.level, lang);
+    let status = match (p.status, lang) {
+        (T::Reached, Lang::Vi) => "đã đạt",
+        (T::OnTrack, Lang::Vi) => "đúng tiến độ",
+        (T::AtRisk, Lang::Vi) => "có nguy cơ không đạt",
+        (T::Missed, Lang::Vi) => "không đạt",
+        (T::Reached, Lang::En) => "reached",
+        (T::OnTrack, Lang::En) => "on track",
+        (T::AtRisk, Lang::En) => "at risk",
+        (T::Missed, Lang::En) => "missed",
+    };
+    let mut out = match lang {
+        Lang::Vi => format!(
+            "Mục tiêu {level} trước ngày {}: {status}. Hiện tại: {}.",
+            format_date(target.by, lang),
+            level_long(rs, p.level_today, lang)
+        ),
+        Lang::En => format!(
+            "Target {level} by {}: {status}. Now: {}.",
+            format_date(target.by, lang),
+            level_long(rs, p.level_today, lang)
+        ),
+    };
+    if let Some(r) = p.reached_on {
+        out.push_str(&match lang {
+            Lang::Vi => format!(" Đạt từ ngày {}.", format_date(r, lang)),
+            Lang::En => format!(" Reached on {}.", format_date(r, lang)),
+        });
+    }
+    out.push_str(&match (p.earliest, lang) {
+        (Some(e), Lang::Vi) => format!(
+            " Sớm nhất có thể đạt: {} (nếu không có ca cộng đồng mới).",
+            format_date(e, lang)
+        ),
+        (Some(e), Lang::En) => format!(
+            " Earliest reachable: {} (if no new community case).",
+            format_date(e, lang)
+        ),
+        (None, Lang::Vi) => " Không thể đạt chỉ bằng chờ đợi.".to_string(),
+        (None, Lang::En) => " Not reachable by waiting alone.".to_string(),
+    });
+    if !p.held_back_by.is_empty() {
+        let names: Vec<String> = p.held_back_by.iter().map(|&u| name(u)).collect();
+        out.push_str(&match lang {
+            Lang::Vi => format!(" Đơn vị đang kéo lùi: {}.", names.join(", ")),
+            Lang::En => format!(" Held back by: {}.", names.join(", ")),
+        });
+    }
+    out
+}

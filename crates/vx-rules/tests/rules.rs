@@ -767,6 +767,19 @@ fn green_zone_lifecycle_full_cycle() {
     assert_eq!(z.recognitions, 2);
     assert_eq!(z.state, ZoneState::Recognised { decision: q2 });
     assert_eq!(z.last_event, Some(d(2021, 10, 5)));
+
+    // Each state as a sentence, in both languages, after each step of the cycle.
+    let mut story = Vec::new();
+    let mut zone = GreenZone::new();
+    for e in &events {
+        zone.apply(e).unwrap();
+        story.push(format!(
+            "{}\n{}",
+            vx_rules::render::zone_state(&zone.state, Lang::Vi),
+            vx_rules::render::zone_state(&zone.state, Lang::En)
+        ));
+    }
+    insta::assert_snapshot!("green_zone_lifecycle_story", story.join("\n\n"));
 }
 
 #[test]
@@ -1048,6 +1061,21 @@ fn targets_new_normal_by_21_september() {
     assert_eq!(parent.held_back_by, [5, 3]);
     assert_eq!(parent.earliest, Some(d(2021, 9, 24)));
     assert_eq!(parent.status, TargetStatus::Missed);
+
+    // Explained, with the communes that hold the district back named.
+    let names =
+        |u: UnitIx| ["", "", "", "Tân Thạch", "Phước Thạnh", "An Khánh"][u as usize].to_owned();
+    let on_track = progress(&rs, &target, today, &yellow_since(5), &commune(Some(10), 0));
+    insta::assert_snapshot!(
+        "target_progress",
+        [
+            vx_rules::render::target_progress(&rs, &target, &parent, names, Lang::Vi),
+            vx_rules::render::target_progress(&rs, &target, &parent, names, Lang::En),
+            vx_rules::render::target_progress(&rs, &target, &on_track, names, Lang::Vi),
+            vx_rules::render::target_progress(&rs, &target, &on_track, names, Lang::En),
+        ]
+        .join("\n\n")
+    );
 }
 
 #[test]

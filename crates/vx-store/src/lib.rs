@@ -40,6 +40,10 @@ pub use zones::{
     rules, AdjacencySummary, ClassifySummary, DosePerson, NewDose, Run as ZoneRun, StoredRuleSet,
     ZoneBatch, ZoneStatus,
 };
+pub use zones::{
+    AssessedStep, GreenZoneView, HeldBack, NewHead, Review, ReviewStatus, ReviewUpdate,
+    StoredOverride, StoredTarget, TargetView, UnitHead, ZoneEventRow,
+};
 
 /// Which database a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

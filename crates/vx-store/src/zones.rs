@@ -9,6 +9,10 @@
 //! * `zone_levels`: per unit and day, the rule set, level, level in force, announcement,
 //!   method, incomplete flag and the reasons (compact JSON of `vx_rules::Reasons`).
 //!
+//! * `green_zones`, `green_zone_events`, `unit_heads`, `accountability_reviews`: the
+//!   green-zone lifecycle per unit, the heads of units and the reviews (see `lifecycle`).
+//! * `measure_overrides`, `zone_targets`: local measure overrides and targets (see `local`).
+//!
 //! Indicators are computed in bulk for a whole subtree and date range (see `indicators`).
 
 use chrono::{Days, NaiveDate, Utc};
@@ -23,10 +27,17 @@ pub use vx_rules as rules;
 
 mod classify;
 mod indicators;
+mod lifecycle;
+mod local;
 mod vaccinations;
 
 pub use classify::{ClassifySummary, Run};
 pub use indicators::ZoneBatch;
+pub use lifecycle::{
+    AssessedStep, GreenZoneView, NewHead, Review, ReviewStatus, ReviewUpdate, UnitHead,
+    ZoneEventRow,
+};
+pub use local::{HeldBack, StoredOverride, StoredTarget, TargetView};
 pub use vaccinations::{DosePerson, NewDose};
 
 /// A stored rule set version.

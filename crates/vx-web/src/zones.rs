@@ -3,7 +3,13 @@
 //! `GET /api/v1/units/{code}/status?date=D` and the page `/units/{code}/status?date=D`: the
 //! stored level of a unit on a day (computed on the fly, not stored, when the day has not
 //! been classified yet), the rule set, the reasons and the measures. Same scope as the other
-//! unit routes: out of scope is 404.
+//! unit routes: out of scope is 404. The measures take the unit's local overrides into
+//! account and name their source (the level's default in the rule set, or which override).
+//!
+//! The green-zone lifecycle, heads, reviews, overrides, targets and the policy sandbox are in
+//! `life`.
+
+mod life;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -28,11 +34,14 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/units/{code}/status", get(status_api))
         .route("/units/{code}/status", get(status_page))
+        .merge(life::routes())
 }
 
 /// This part's OpenAPI paths and schemas, merged into `/api/v1/openapi.json`.
 pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
-    ZonesDoc::openapi()
+    let mut doc = ZonesDoc::openapi();
+    doc.merge(life::LifeDoc::openapi());
+    doc
 }
 
 #[derive(OpenApi)]
@@ -67,6 +76,8 @@ enum Z {
     Incomplete,
     NotStored,
     From,
+    OverrideBy,
+    LevelDefault,
 }
 
 impl Z {
@@ -94,6 +105,8 @@ impl Z {
                 "Not yet classified officially for this day: computed from the current data.",
             ),
             Z::From => ("từ", "from"),
+            Z::OverrideBy => ("điều chỉnh của địa phương", "local override by"),
+            Z::LevelDefault => ("mặc định của cấp độ", "level default"),
         };
         match lang {
             Lang::Vi => vi,
@@ -160,14 +173,23 @@ pub struct ReasonDto {
     pub text_en: String,
 }
 
-/// One measure that applies.
+/// One measure that applies, with where it comes from.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeasureDto {
     pub measure: String,
     #[schema(value_type = Object)]
     pub value: serde_json::Value,
+    /// `{"level": {...}}` (the rule set's default for the level) or `{"override": {...}}`.
     #[schema(value_type = Object)]
     pub source: serde_json::Value,
+    /// For an override: the unit that decided it (the unit or an ancestor).
+    pub override_unit: Option<String>,
+    /// For an override: the level default it replaces, and whether it relaxes or tightens it.
+    #[schema(value_type = Object)]
+    pub default: serde_json::Value,
+    pub change: Option<String>,
+    pub text_vi: String,
+    pub text_en: String,
 }
 
 /// The zone status of a unit on a day.
@@ -200,7 +222,43 @@ fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-fn dto(unit: &Unit, date: NaiveDate, rs: &RuleSet, o: &Outcome, stored: bool) -> ZoneStatusDto {
+fn measure_dtos(
+    rs: &RuleSet,
+    level: Level,
+    overrides: &[vx_store::StoredOverride],
+    date: NaiveDate,
+) -> Vec<MeasureDto> {
+    let rules: Vec<vr::MeasureOverride> = overrides.iter().map(|o| o.rule.clone()).collect();
+    vr::measures_for(level, rs, &rules, date)
+        .iter()
+        .map(|m| MeasureDto {
+            measure: m.measure.key().to_string(),
+            value: to_json(&m.value),
+            source: to_json(&m.source),
+            override_unit: match &m.source {
+                vr::MeasureSource::Override { index, .. } => {
+                    overrides.get(*index).map(|o| o.unit_code.clone())
+                }
+                vr::MeasureSource::Level { .. } => None,
+            },
+            default: to_json(&m.default),
+            change: m
+                .change
+                .and_then(|c| to_json(&c).as_str().map(str::to_string)),
+            text_vi: render::render_measure(m, render::Lang::Vi),
+            text_en: render::render_measure(m, render::Lang::En),
+        })
+        .collect()
+}
+
+fn dto(
+    unit: &Unit,
+    date: NaiveDate,
+    rs: &RuleSet,
+    o: &Outcome,
+    stored: bool,
+    overrides: &[vx_store::StoredOverride],
+) -> ZoneStatusDto {
     ZoneStatusDto {
         unit: unit.code.to_string(),
         date,
@@ -234,14 +292,7 @@ fn dto(unit: &Unit, date: NaiveDate, rs: &RuleSet, o: &Outcome, stored: bool) ->
                 text_en: render::render_reason(rs, r, render::Lang::En),
             })
             .collect(),
-        measures: vr::measures_for(o.in_force, rs, &[], date)
-            .iter()
-            .map(|m| MeasureDto {
-                measure: m.measure.key().to_string(),
-                value: to_json(&m.value),
-                source: to_json(&m.source),
-            })
-            .collect(),
+        measures: measure_dtos(rs, o.in_force, overrides, date),
     }
 }
 
@@ -295,7 +346,8 @@ async fn status_api(
     let (rs, o, stored) = status_of(&st.store, &unit, date)
         .await?
         .ok_or_else(AppError::not_found)?;
-    Ok(Json(dto(&unit, date, &rs, &o, stored)))
+    let overrides = st.store.measure_overrides_for(&unit).await?;
+    Ok(Json(dto(&unit, date, &rs, &o, stored, &overrides)))
 }
 
 async fn status_page(
@@ -306,13 +358,31 @@ async fn status_page(
     Query(q): Query<DateQuery>,
 ) -> Result<Response, PageError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q)?;
-    let status = status_of(&st.store, &unit, date).await?;
+    draw_status(&st, &ctx, &v, &unit, &q, &[]).await
+}
+
+/// The status page, with the errors of the override form if any.
+async fn draw_status(
+    st: &AppState,
+    ctx: &Ctx,
+    v: &crate::auth::Viewer,
+    unit: &Unit,
+    q: &DateQuery,
+    errors: &[String],
+) -> Result<Response, PageError> {
+    let date = parse_date(q)?;
+    let status = status_of(&st.store, unit, date).await?;
+    let overrides = st.store.measure_overrides_for(unit).await?;
+    let links = life::status_links(st, unit, date, ctx.lang).await?;
     let lang = ctx.lang;
     let rl = rlang(lang);
     let body = html! {
         p { a href={"/units/" (unit.code)} { (unit.full_name) } }
         h1 { (Z::Title.get(lang)) " — " (unit.name) }
+        @if !errors.is_empty() {
+            div.errors role="alert" { ul { @for e in errors { li { (e) } } } }
+        }
+        (links)
         form method="get" action={"/units/" (unit.code) "/status"} {
             label { (Z::Day.get(lang)) " " input type="date" name="date" value=(date.to_string()); }
             @if lang == Lang::En { input type="hidden" name="lang" value="en"; }
@@ -348,12 +418,15 @@ async fn status_page(
                 details { summary { (Z::Reasons.get(lang)) " (text)" } pre { (render::explain(rs, o, rl)) } }
                 h2 { (Z::Measures.get(lang)) }
                 ul {
-                    @for m in vr::measures_for(o.in_force, rs, &[], date) {
-                        li { (render::render_measure(&m, rl)) }
+                    @for m in measure_dtos(rs, o.in_force, &overrides, date) {
+                        li { (if lang == Lang::Vi { &m.text_vi } else { &m.text_en })
+                            @if let Some(u) = &m.override_unit { " — " em { (Z::OverrideBy.get(lang)) " " (u) } }
+                            @else { " — " em { (Z::LevelDefault.get(lang)) } } }
                     }
                 }
             }
         }
+        (life::overrides_section(v, unit, &overrides, lang))
     };
-    Ok(layout(&ctx, Some(&v), Z::Title.get(lang), body).into_response())
+    Ok(layout(ctx, Some(v), Z::Title.get(lang), body).into_response())
 }

@@ -168,8 +168,11 @@ impl Store {
     /// contact record whose plan covers the day) gets the source "in quarantine" without
     /// retyping, the case joins that contact's transmission chain and the quarantine closes.
     pub async fn confirm_case(&self, actor: &Actor, c: &NewCase) -> Result<Case> {
-        self.insert_case(actor, c.person_id, &c.details, None, None)
-            .await
+        let case = self
+            .insert_case(actor, c.person_id, &c.details, None, None)
+            .await?;
+        self.after_case_confirmed(actor, &case).await?; // zone status hook (issue 4)
+        Ok(case)
     }
 
     /// Confirms a case proposed by a positive individual result.
@@ -189,8 +192,11 @@ impl Store {
                 p.status
             )));
         }
-        self.insert_case(actor, p.person_id, details, Some(p.id), Some(p.sample_id))
-            .await
+        let case = self
+            .insert_case(actor, p.person_id, details, Some(p.id), Some(p.sample_id))
+            .await?;
+        self.after_case_confirmed(actor, &case).await?; // zone status hook (issue 4)
+        Ok(case)
     }
 
     /// Rejects a case proposal (audited), e.g. a known case retested.

@@ -1,6 +1,6 @@
 //! Classification of a subtree over a date range, stored in `zone_levels`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{Days, NaiveDate, Utc};
@@ -272,6 +272,19 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<ClassifySummary> {
+        self.classify_only(actor, root, from, to, None).await
+    }
+
+    /// Classifies `root`'s subtree and stores the outcomes of every unit, or only of the units
+    /// in `only` (the subtree is still computed: parents need their children).
+    async fn classify_only(
+        &self,
+        actor: &Actor,
+        root: &Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+        only: Option<&HashSet<i64>>,
+    ) -> Result<ClassifySummary> {
         let t0 = Instant::now();
         let mut sets = self.rule_sets().await?;
         let batch = self.zone_batch(root, from, to).await?;
@@ -282,8 +295,9 @@ impl Store {
         let days = run_engine(&batch, &sets, &assigned, None, &prev)?;
         let classify_ms = t1.elapsed().as_millis();
         let t2 = Instant::now();
+        let kept = |id: i64| only.is_none_or(|o| o.contains(&id));
         let mut summary = ClassifySummary {
-            units: batch.units.len(),
+            units: batch.units.iter().filter(|u| kept(u.id)).count(),
             days: batch.days.len(),
             load_ms,
             classify_ms,
@@ -300,17 +314,28 @@ impl Store {
                     .enumerate()
                     .filter_map(move |(i, o)| o.as_ref().map(|(s, o)| (units[i].id, date, *s, *o)))
             })
+            .filter(|r| kept(r.0))
             .collect();
         summary.without_rule_set = summary.units * summary.days - rows.len();
         summary.stored = rows.len();
         let sets = std::mem::take(&mut sets);
+        let only_ids: Vec<i64> = only
+            .map(|o| o.iter().copied().collect())
+            .unwrap_or_default();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            // Units of the subtree no longer current keep their history; current ones are replaced.
-            sqlx::query(
-                "DELETE FROM zone_levels WHERE day >= $3 AND day <= $4 AND unit_id IN \
-                 (SELECT id FROM units WHERE path >= $1 AND path < $2 AND valid_to IS NULL)",
-            ).bind(&root.path).bind(path_end(&root.path)).bind(from).bind(to).execute(&mut *tx).await?;
+            if only.is_none() {
+                // Units of the subtree no longer current keep their history; current ones are replaced.
+                sqlx::query(
+                    "DELETE FROM zone_levels WHERE day >= $3 AND day <= $4 AND unit_id IN \
+                     (SELECT id FROM units WHERE path >= $1 AND path < $2 AND valid_to IS NULL)",
+                ).bind(&root.path).bind(path_end(&root.path)).bind(from).bind(to).execute(&mut *tx).await?;
+            } else {
+                for id in &only_ids {
+                    sqlx::query("DELETE FROM zone_levels WHERE day >= $1 AND day <= $2 AND unit_id = $3")
+                        .bind(from).bind(to).bind(*id).execute(&mut *tx).await?;
+                }
+            }
             for chunk in rows.chunks(400) {
                 let mut sql = String::from(
                     "INSERT INTO zone_levels (unit_id, day, rule_set_id, rule_set_version, level, in_force, \
@@ -342,7 +367,8 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
             let after = serde_json::json!({"root": root.code.as_str(), "from": from, "to": to,
-                "units": summary.units, "days": summary.days, "stored": summary.stored});
+                "units": summary.units, "days": summary.days, "stored": summary.stored,
+                "only": only_ids});
             audit_log!(tx, actor, "classify", "zone_levels", root.code.as_str(), None::<&()>, Some(&after));
             tx.commit().await?;
         });
@@ -350,17 +376,9 @@ impl Store {
         Ok(summary)
     }
 
-    /// Re-classifies what a change in `unit` from `from_day` affects: the subtree of its
-    /// district (or of the unit itself when it is a district or above), which holds the unit,
-    /// its ancestors up to the district, its neighbours within the district and their roll-up;
-    /// from `from_day` to the last day stored for that subtree (at least `from_day`).
-    pub async fn reclassify_affected(
-        &self,
-        actor: &Actor,
-        unit: &Unit,
-        from_day: NaiveDate,
-    ) -> Result<ClassifySummary> {
-        let root = match unit.level {
+    /// The district of a unit (the unit itself when it is a district or above).
+    async fn district_of(&self, unit: &Unit) -> Result<Unit> {
+        Ok(match unit.level {
             UnitLevel::Province | UnitLevel::District => unit.clone(),
             _ => {
                 let mut found = unit.clone();
@@ -371,14 +389,88 @@ impl Store {
                 }
                 found
             }
-        };
+        })
+    }
+
+    async fn last_stored_day(&self, root: &Unit) -> Result<Option<NaiveDate>> {
         let last: Option<(Option<NaiveDate>,)> = with_pool!(self, p => sqlx::query_as(
             "SELECT MAX(z.day) FROM zone_levels z JOIN units u ON u.id = z.unit_id \
              WHERE u.path >= $1 AND u.path < $2",
         ).bind(&root.path).bind(path_end(&root.path)).fetch_optional(p).await?);
-        let to = last.and_then(|(d,)| d).unwrap_or(from_day).max(from_day);
+        Ok(last.and_then(|(d,)| d))
+    }
+
+    /// Whether levels are kept for the district of `unit` (any stored day).
+    pub(crate) async fn levels_kept_around(&self, unit: &Unit) -> Result<bool> {
+        let district = self.district_of(unit).await?;
+        Ok(self.last_stored_day(&district).await?.is_some())
+    }
+
+    /// Re-classifies what a change in `unit` from `from_day` affects, from `from_day` to the
+    /// last day stored for its district (at least `from_day`): the subtree of its district
+    /// (the unit, its ancestors up to the district, its neighbours within the district), the
+    /// districts of its neighbours in other districts (when levels are kept there), and the
+    /// ancestors of those districts up to the province. Each province concerned is computed
+    /// once over its subtree (so that neighbours across districts and the roll-up see each
+    /// other) and only the affected units' rows are stored. Neighbours in another province
+    /// are re-classified within their own province.
+    pub async fn reclassify_affected(
+        &self,
+        actor: &Actor,
+        unit: &Unit,
+        from_day: NaiveDate,
+    ) -> Result<ClassifySummary> {
+        let district = self.district_of(unit).await?;
+        let to = self
+            .last_stored_day(&district)
+            .await?
+            .unwrap_or(from_day)
+            .max(from_day);
         let _ = next_day;
-        self.classify(actor, &root, from_day, to).await
+        let mut districts = vec![district];
+        for code in self.neighbours(unit.code.as_str()).await? {
+            let Some(n) = self.unit(&code).await? else {
+                continue;
+            };
+            let d = self.district_of(&n).await?;
+            if !districts.iter().any(|x| x.id == d.id) && self.last_stored_day(&d).await?.is_some()
+            {
+                districts.push(d);
+            }
+        }
+        // Affected unit ids, grouped by province (the first code of the path).
+        let mut by_top: Vec<(String, HashSet<i64>)> = Vec::new();
+        for d in &districts {
+            let top = d
+                .path
+                .split('/')
+                .find(|c| !c.is_empty())
+                .unwrap_or(d.code.as_str())
+                .to_string();
+            let mut ids: HashSet<i64> = self.subtree(d).await?.iter().map(|u| u.id).collect();
+            ids.extend(self.ancestors(d).await?.iter().map(|u| u.id));
+            match by_top.iter_mut().find(|(t, _)| *t == top) {
+                Some((_, set)) => set.extend(ids),
+                None => by_top.push((top, ids)),
+            }
+        }
+        let mut summary = ClassifySummary::default();
+        for (top, ids) in by_top {
+            let Some(root) = self.unit(&top).await? else {
+                continue;
+            };
+            let s = self
+                .classify_only(actor, &root, from_day, to, Some(&ids))
+                .await?;
+            summary.units += s.units;
+            summary.days = s.days;
+            summary.stored += s.stored;
+            summary.without_rule_set += s.without_rule_set;
+            summary.load_ms += s.load_ms;
+            summary.classify_ms += s.classify_ms;
+            summary.store_ms += s.store_ms;
+        }
+        Ok(summary)
     }
 }
 

@@ -7,12 +7,14 @@ use vx_store::{DosePerson, ImportOptions, NewDose, Store, StoreError};
 
 use crate::{actor, each_backend, household, located, person, seed_units, unit};
 
-fn d(s: &str) -> NaiveDate {
+mod life;
+
+pub(crate) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
 /// Community cases straight into the per-unit daily aggregate kept by case confirmation.
-async fn community_cases(store: &Store, code: &str, day: &str, n: i64) {
+pub(crate) async fn community_cases(store: &Store, code: &str, day: &str, n: i64) {
     let u = store.unit(code).await.unwrap().unwrap();
     store
         .debug_execute(&format!(
@@ -26,7 +28,7 @@ async fn community_cases(store: &Store, code: &str, day: &str, n: i64) {
 
 /// A community case with unknown source (no source contact), recorded as case confirmation
 /// does: a row in `cases` and one in the daily aggregate.
-async fn unknown_source_case(store: &Store, code: &str, day: &str, n: u32) {
+pub(crate) async fn unknown_source_case(store: &Store, code: &str, day: &str, n: u32) {
     let hh = format!("U{code}{n}");
     store
         .create_household(&actor(), &household(&hh, code, "Lê Văn Ca"))
@@ -348,8 +350,8 @@ async fn incremental_reclassification_touches_only_the_affected_district() {
             .unwrap();
         assert_eq!(
             (sum.units, sum.days),
-            (2, 6),
-            "district 831 and commune A, 5..=10"
+            (3, 6),
+            "district 831 and commune A, and the province's own row, 5..=10"
         );
         assert_eq!(
             s.zone_status(&a, d("2021-09-05"))

@@ -5,6 +5,8 @@ use vx_store::Actor;
 
 use super::{each_backend, spawn_app};
 
+mod life;
+
 #[tokio::test]
 async fn status_api_and_page_within_scope() {
     each_backend(|ts| async move {
@@ -80,7 +82,22 @@ async fn status_api_and_page_within_scope() {
 }
 
 /// The API routes of this part, for the OpenAPI completeness check in main.rs.
-pub(crate) const API_ROUTES: &[(&str, &str)] = &[("get", "/api/v1/units/{code}/status")];
+pub(crate) const API_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/units/{code}/status"),
+    ("get", "/api/v1/units/{code}/green-zone"),
+    ("post", "/api/v1/units/{code}/green-zone/recognitions"),
+    ("get", "/api/v1/units/{code}/heads"),
+    ("post", "/api/v1/units/{code}/heads"),
+    ("put", "/api/v1/units/{code}/heads/{id}"),
+    ("delete", "/api/v1/units/{code}/heads/{id}"),
+    ("get", "/api/v1/units/{code}/reviews"),
+    ("put", "/api/v1/units/{code}/reviews/{id}"),
+    ("get", "/api/v1/units/{code}/measure-overrides"),
+    ("post", "/api/v1/units/{code}/measure-overrides"),
+    ("get", "/api/v1/units/{code}/targets"),
+    ("post", "/api/v1/units/{code}/targets"),
+    ("get", "/api/v1/units/{code}/sandbox"),
+];
 
 /// The status route × every role × units inside and outside its scope (and deeper than
 /// its role may see): visible units answer 200, everything else 404.
