@@ -1806,7 +1806,8 @@ async fn samples_import_at_scale() {
             })
             .collect();
         drop(everyone);
-        let mut raw: Vec<(String, i64, Vec<(i64, i64, i64)>)> = Vec::with_capacity(households);
+        type Raw = (String, i64, Vec<(i64, i64, i64)>);
+        let mut raw: Vec<Raw> = Vec::with_capacity(households);
         for (i, r) in rows.iter().enumerate() {
             let PersonRef::CitizenId(c) = &r.person else {
                 unreachable!()
