@@ -114,8 +114,8 @@ trait ApplyResults {
 
 impl ApplyResults for SqliteConnection {
     async fn apply_results(&mut self, rows: &[Load<'_>], lab: &str, batch: i64) -> Result<()> {
-        // Four parameters a row, under SQLite's 32,766.
-        for chunk in rows.chunks(8000) {
+        // A fixed size: one prepared statement, cached and reused.
+        for chunk in rows.chunks(64) {
             let mut qb = QueryBuilder::new(
                 "UPDATE samples SET result = v.column2, ct = v.column3, tested_at = v.column4, result_lab = ",
             );
@@ -130,7 +130,7 @@ impl ApplyResults for SqliteConnection {
                     .push_bind(r.tested_at);
             });
             qb.push(") AS v WHERE samples.id = v.column1 AND samples.result IS NULL");
-            qb.build().persistent(false).execute(&mut *self).await?;
+            qb.build().execute(&mut *self).await?;
         }
         Ok(())
     }

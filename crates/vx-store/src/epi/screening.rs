@@ -27,6 +27,58 @@ const SAMPLE_SELECT: &str = "SELECT id, code, round_id, method, pooled, high_ris
      collected_at, collected_day, collector, laboratory, unit_id, result, ct, tested_at, result_lab \
      FROM samples";
 
+/// New rows of a bulk import inside the caller's transaction: `COPY` on PostgreSQL; on
+/// SQLite, multi-row INSERTs of a fixed size, so that one prepared statement is cached and
+/// reused (a fresh 30,000-parameter statement per chunk costs more than it saves).
+trait LoadRows {
+    async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<()>;
+}
+
+impl LoadRows for sqlx::PgConnection {
+    async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<()> {
+        self.bulk_insert(table, columns, rows).await
+    }
+}
+
+impl LoadRows for sqlx::SqliteConnection {
+    async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<()> {
+        const ROWS: usize = 64;
+        let head = format!("INSERT INTO {table} ({}) ", columns.join(", "));
+        for chunk in rows.chunks(ROWS) {
+            let mut qb = QueryBuilder::new(&head);
+            qb.push_values(chunk, |mut b, row| {
+                for cell in row {
+                    match cell {
+                        Cell::Null => b.push_bind(None::<i64>),
+                        Cell::Int(v) => b.push_bind(*v),
+                        Cell::Bool(v) => b.push_bind(*v),
+                        Cell::Text(v) => b.push_bind(v.to_string()),
+                        Cell::Date(v) => b.push_bind(*v),
+                        Cell::Instant(v) => b.push_bind(*v),
+                    };
+                }
+            });
+            qb.build().execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
 pub(super) const SAMPLE_COLUMNS: [&str; 13] = [
     "code",
     "round_id",
@@ -1164,7 +1216,7 @@ impl Store {
                     ]
                 })
                 .collect();
-            tx.bulk_insert("samples", &SAMPLE_COLUMNS, &sample_cells).await?;
+            tx.load_rows("samples", &SAMPLE_COLUMNS, &sample_cells).await?;
             drop(sample_cells);
             let got: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM samples WHERE import_id = $1")
                 .bind(batch).fetch_all(&mut *tx).await?;
@@ -1184,7 +1236,7 @@ impl Store {
                     Cell::Int(m.household_id), Cell::Bool(false),
                 ])
                 .collect();
-            tx.bulk_insert("sample_members", &MEMBER_COLUMNS, &member_cells).await?;
+            tx.load_rows("sample_members", &MEMBER_COLUMNS, &member_cells).await?;
             drop(member_cells);
             mark_contact_tests!(tx, min_day, max_day);
             for (round_id, units) in &affected {
