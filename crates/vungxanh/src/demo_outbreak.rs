@@ -380,5 +380,28 @@ pub async fn seed(store: &Store, seed: u64) -> Result<()> {
         &format!("{released} cases released, {ended} quarantines ended"),
         t,
     );
+
+    // Left for the commune to review: a second laboratory disagrees on one pool of
+    // Phước Thạnh in the last round (a conflict kept open, never applied).
+    if let Some(s) = o.rounds.last().and_then(|r| {
+        r.samples
+            .iter()
+            .find(|s| s.hamlet.starts_with("28846") && !s.positive)
+    }) {
+        store
+            .import_results(
+                &actor,
+                "Viện Pasteur TP.HCM",
+                located(vec![ResultRow {
+                    sample_code: code(&s.code)?,
+                    result: LabResult::Positive,
+                    ct: Ct::new(35.5).ok(),
+                    tested_at: s.tested_at + chrono::Duration::hours(20),
+                }]),
+                &opts("ket-qua-pasteur.csv"),
+            )
+            .await
+            .context("the conflicting result")?;
+    }
     Ok(())
 }

@@ -424,6 +424,9 @@ pub struct ResultConflict {
     pub stored: SampleResult,
     pub proposed: SampleResult,
     pub status: ConflictStatus,
+    /// Who settled it, and why (empty while open).
+    pub resolved_by: Option<String>,
+    pub note: String,
 }
 
 word_enum!(

@@ -37,10 +37,10 @@
 //!   7 % (others) and is confirmed on a quarantine test day (1: 30 %, 7: 55 %, 14: 15 %);
 //!   the store records them as "in quarantine" by itself (their contact is open).
 //! * **Screening**: one district campaign, everyone; rounds every 3 days (each collected in
-//!   one day) from [`FIRST_ROUND`] (3 September), [`ROUNDS`] (4) of them — Bến Tre's
-//!   simultaneous 72-hour rounds of September 2021, around the green-zone pilot of 9
-//!   September. Each round is about 260,000 sample members to import: 4 rounds keep
-//!   `vungxanh demo` under a minute (7 rounds took 52 s on a shared 2-core machine). Each round
+//!   one day) from [`FIRST_ROUND`] (1 September) to 28 September, [`ROUNDS`] (10) of them —
+//!   Bến Tre's simultaneous 72-hour rounds of September 2021, around the green-zone pilot of
+//!   9 September. Each round is about 145,000 sample members (about 36,000 pools) to import,
+//!   by the bulk path of the store. Each round
 //!   samples a share of each commune drawn in 87–96 % of its people (exactly), never people
 //!   in quarantine or isolation on the day. Pools follow households: whole households are
 //!   put together up to a target of 3–5 people (about 4 on average), a household larger
@@ -69,8 +69,8 @@ const DOM_OUTBREAK: u64 = 0x6f75_7462_7265_616b;
 pub const START: NaiveDate = ymd(2021, 8, 1);
 pub const END: NaiveDate = ymd(2021, 10, 31);
 /// The day of the first screening round; rounds follow every 3 days.
-pub const FIRST_ROUND: NaiveDate = ymd(2021, 9, 3);
-pub const ROUNDS: u32 = 4;
+pub const FIRST_ROUND: NaiveDate = ymd(2021, 9, 1);
+pub const ROUNDS: u32 = 10;
 /// The green-zone pilot, clean first.
 pub const PHUOC_THANH: &str = "28846";
 /// Pool limits (RT-PCR): normal and high-risk areas.

@@ -63,8 +63,10 @@ macro_rules! mark_contact_tests {
     }};
 }
 
+mod baseline;
 mod cases;
 mod results;
+mod review;
 mod screening;
 
 /// Rows per multi-row statement or `IN` list.

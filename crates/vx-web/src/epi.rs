@@ -7,10 +7,14 @@ use crate::AppState;
 
 mod api;
 mod pages;
+mod review;
 
 /// The routes of this part; merged into the application by `crate::router`. No fallback here.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(review::routes())
 }
 
 /// This part's OpenAPI paths and schemas, merged into `/api/v1/openapi.json`.

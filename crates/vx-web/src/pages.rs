@@ -1322,6 +1322,7 @@ async fn person_page(
             dt { (ctx.t(T::Unit)) } dd { a href={"/units/" (unit.code)} { (unit.full_name) } }
             dt { (ctx.t(T::Status)) } dd { (status_badge(&ctx, p.active)) }
         }
+        p { a.button.secondary href={"/people/" (p.id) "/timeline"} { (if lang == crate::i18n::Lang::Vi { "Diễn biến dịch tễ" } else { "Epidemiological timeline" }) } }
         @if writes {
             div.actions {
                 a.button href={"/people/" (p.id) "/edit"} { (ctx.t(T::Edit)) }

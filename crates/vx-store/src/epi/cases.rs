@@ -27,7 +27,7 @@ const CONTACT_SELECT: &str =
      status, closed_on FROM contacts";
 
 #[derive(sqlx::FromRow)]
-struct CaseRow {
+pub(super) struct CaseRow {
     id: i64,
     person_id: i64,
     unit_id: i64,

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
+use sqlx::{PgConnection, QueryBuilder, SqliteConnection};
 use vx_domain::epi::{
     epi_day, CaseProposal, ConflictStatus, Ct, LabResult, OrderStatus, ProposalStatus,
     ResultConflict, ResultRow, ResultsSummary, RetestOrder, RowConflict, SampleCode, SampleResult,
@@ -12,6 +12,7 @@ use vx_domain::epi::{
 
 use super::screening::SampleDbRow;
 use super::{id_list, invalid, not_found, word, CHUNK};
+use crate::bulk::{BulkInsert, Cell};
 use crate::{
     audit_log, with_pool, Actor, ImportOptions, ImportSummary, Located, Result, RowProblem, Store,
     StoreError,
@@ -51,7 +52,7 @@ macro_rules! positive_effects {
 }
 
 #[derive(sqlx::FromRow)]
-struct ConflictRow {
+pub(super) struct ConflictRow {
     id: i64,
     sample_id: i64,
     code: String,
@@ -64,11 +65,13 @@ struct ConflictRow {
     s_ct: Option<f64>,
     s_tested_at: Option<DateTime<Utc>>,
     s_lab: Option<String>,
+    resolved_by: Option<String>,
+    note: String,
 }
 
-const CONFLICT_SELECT: &str = "SELECT c.id, c.sample_id, s.code, c.laboratory, c.result, c.ct, \
+pub(super) const CONFLICT_SELECT: &str = "SELECT c.id, c.sample_id, s.code, c.laboratory, c.result, c.ct, \
      c.tested_at, c.status, s.result AS s_result, s.ct AS s_ct, s.tested_at AS s_tested_at, \
-     s.result_lab AS s_lab FROM result_conflicts c JOIN samples s ON s.id = c.sample_id";
+     s.result_lab AS s_lab, c.resolved_by, c.note FROM result_conflicts c JOIN samples s ON s.id = c.sample_id";
 
 impl From<ConflictRow> for ResultConflict {
     fn from(r: ConflictRow) -> ResultConflict {
@@ -89,7 +92,92 @@ impl From<ConflictRow> for ResultConflict {
                 laboratory: r.laboratory,
             },
             status: word(ConflictStatus::parse, &r.status),
+            resolved_by: r.resolved_by,
+            note: r.note,
         }
+    }
+}
+
+/// One result to record on a sample that has none.
+struct Load<'a> {
+    sample_id: i64,
+    result: &'a str,
+    ct: Option<f64>,
+    tested_at: DateTime<Utc>,
+}
+
+/// Records results on samples without one, inside the caller's transaction: the fastest
+/// path of each backend.
+trait ApplyResults {
+    async fn apply_results(&mut self, rows: &[Load<'_>], lab: &str, batch: i64) -> Result<()>;
+}
+
+impl ApplyResults for SqliteConnection {
+    async fn apply_results(&mut self, rows: &[Load<'_>], lab: &str, batch: i64) -> Result<()> {
+        // A fixed size: one prepared statement, cached and reused.
+        for chunk in rows.chunks(64) {
+            let mut qb = QueryBuilder::new(
+                "UPDATE samples SET result = v.column2, ct = v.column3, tested_at = v.column4, result_lab = ",
+            );
+            qb.push_bind(lab)
+                .push(", result_import_id = ")
+                .push_bind(batch)
+                .push(" FROM (");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.sample_id)
+                    .push_bind(r.result)
+                    .push_bind(r.ct)
+                    .push_bind(r.tested_at);
+            });
+            qb.push(") AS v WHERE samples.id = v.column1 AND samples.result IS NULL");
+            qb.build().execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl ApplyResults for PgConnection {
+    async fn apply_results(&mut self, rows: &[Load<'_>], lab: &str, batch: i64) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "CREATE TEMP TABLE result_load (sample_id BIGINT, result TEXT, ct DOUBLE PRECISION, \
+             tested_at TIMESTAMPTZ) ON COMMIT DROP",
+        )
+        .execute(&mut *self)
+        .await?;
+        let cts: Vec<Option<String>> = rows.iter().map(|r| r.ct.map(|c| c.to_string())).collect();
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .zip(&cts)
+            .map(|(r, ct)| {
+                vec![
+                    Cell::Int(r.sample_id),
+                    Cell::Text(r.result),
+                    ct.as_deref().map_or(Cell::Null, Cell::Text),
+                    Cell::Instant(r.tested_at),
+                ]
+            })
+            .collect();
+        self.bulk_insert(
+            "result_load",
+            &["sample_id", "result", "ct", "tested_at"],
+            &cells,
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE samples SET result = v.result, ct = v.ct, tested_at = v.tested_at, result_lab = $1, \
+             result_import_id = $2 FROM result_load v WHERE samples.id = v.sample_id AND samples.result IS NULL",
+        )
+        .bind(lab)
+        .bind(batch)
+        .execute(&mut *self)
+        .await?;
+        sqlx::query("DROP TABLE result_load")
+            .execute(&mut *self)
+            .await?;
+        Ok(())
     }
 }
 
@@ -260,19 +348,16 @@ impl Store {
                 .bind(summary.recorded as i64).bind(0i64).bind(summary.unchanged as i64)
                 .bind(summary.skipped.len() as i64)
                 .fetch_one(&mut *tx).await?;
-                for chunk in records.chunks(CHUNK) {
-                    let mut qb = QueryBuilder::new(
-                        "UPDATE samples SET result = v.column2, ct = v.column3, tested_at = v.column4, \
-                         result_lab = v.column5, result_import_id = v.column6 FROM (",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.sample.id).push_bind(r.row.result.as_str())
-                            .push_bind(r.row.ct.map(f64::from)).push_bind(r.row.tested_at)
-                            .push_bind(lab).push_bind(batch);
-                    });
-                    qb.push(") AS v WHERE samples.id = v.column1 AND samples.result IS NULL");
-                    qb.build().execute(&mut *tx).await?;
-                }
+                let loads: Vec<Load> = records
+                    .iter()
+                    .map(|r| Load {
+                        sample_id: r.sample.id,
+                        result: r.row.result.as_str(),
+                        ct: r.row.ct.map(f64::from),
+                        tested_at: r.row.tested_at,
+                    })
+                    .collect();
+                tx.apply_results(&loads, lab, batch).await?;
                 for (_, c) in &fresh {
                     let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO result_conflicts (sample_id, laboratory, result, ct, tested_at, received_at, \
@@ -350,14 +435,17 @@ impl Store {
         Ok(rows.into_iter().map(ResultConflict::from).collect())
     }
 
-    /// Settles a conflict (audited): keep the stored result, or replace it with the proposed
-    /// one — which then has the effects of a new result (retests, case proposal).
+    /// Settles a conflict (audited with the reviewer's note): keep the stored result, or
+    /// replace it with the proposed one — which then has the effects of a new result
+    /// (retests, case proposal).
     pub async fn resolve_conflict(
         &self,
         actor: &Actor,
         conflict_id: i64,
         replace: bool,
+        note: &str,
     ) -> Result<ResultConflict> {
+        let note = note.trim();
         let c = self
             .result_conflict(conflict_id)
             .await?
@@ -401,11 +489,14 @@ impl Store {
                     refresh_round_stats!(tx, sample.round_id, &[sample.unit_id]);
                 }
             }
-            sqlx::query("UPDATE result_conflicts SET status = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4")
-                .bind(status.as_str()).bind(&actor.name).bind(now).bind(conflict_id)
+            sqlx::query("UPDATE result_conflicts SET status = $1, resolved_by = $2, resolved_at = $3, note = $4 \
+                         WHERE id = $5")
+                .bind(status.as_str()).bind(&actor.name).bind(now).bind(note).bind(conflict_id)
                 .execute(&mut *tx).await?;
             audit_log!(tx, actor, status.as_str(), "result_conflict", conflict_id, Some(&c.stored),
-                Some(&if replace { &c.proposed } else { &c.stored }));
+                Some(&serde_json::json!({
+                    "result": if replace { &c.proposed } else { &c.stored }, "note": note,
+                })));
             tx.commit().await?;
         });
         self.result_conflict(conflict_id)
@@ -481,7 +572,7 @@ impl Store {
     }
 }
 
-fn proposal_from(
+pub(super) fn proposal_from(
     (id, person_id, sample_id, status, case_id): (i64, i64, i64, String, Option<i64>),
 ) -> CaseProposal {
     CaseProposal {

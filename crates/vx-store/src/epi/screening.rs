@@ -12,6 +12,7 @@ use vx_domain::epi::{
 use vx_domain::{fold, Person, Relation, Unit, UnitCode};
 
 use super::{id_list, invalid, not_found, word, CHUNK};
+use crate::bulk::{BulkInsert, Cell};
 use crate::import::settle_problems;
 use crate::{
     audit_log, path_end, with_pool, Actor, ImportOptions, ImportSummary, Located, PeopleQuery,
@@ -26,8 +27,82 @@ const SAMPLE_SELECT: &str = "SELECT id, code, round_id, method, pooled, high_ris
      collected_at, collected_day, collector, laboratory, unit_id, result, ct, tested_at, result_lab \
      FROM samples";
 
-/// Members per multi-row INSERT (6 parameters each: under both backends' limits).
-const MEMBER_CHUNK: usize = 5000;
+/// New rows of a bulk import inside the caller's transaction: `COPY` on PostgreSQL; on
+/// SQLite, multi-row INSERTs of a fixed size, so that one prepared statement is cached and
+/// reused (a fresh 30,000-parameter statement per chunk costs more than it saves).
+trait LoadRows {
+    async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<()>;
+}
+
+impl LoadRows for sqlx::PgConnection {
+    async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<()> {
+        self.bulk_insert(table, columns, rows).await
+    }
+}
+
+impl LoadRows for sqlx::SqliteConnection {
+    async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell<'_>>],
+    ) -> Result<()> {
+        const ROWS: usize = 64;
+        let head = format!("INSERT INTO {table} ({}) ", columns.join(", "));
+        for chunk in rows.chunks(ROWS) {
+            let mut qb = QueryBuilder::new(&head);
+            qb.push_values(chunk, |mut b, row| {
+                for cell in row {
+                    match cell {
+                        Cell::Null => b.push_bind(None::<i64>),
+                        Cell::Int(v) => b.push_bind(*v),
+                        Cell::Bool(v) => b.push_bind(*v),
+                        Cell::Text(v) => b.push_bind(v.to_string()),
+                        Cell::Date(v) => b.push_bind(*v),
+                        Cell::Instant(v) => b.push_bind(*v),
+                    };
+                }
+            });
+            qb.build().execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) const SAMPLE_COLUMNS: [&str; 13] = [
+    "code",
+    "round_id",
+    "method",
+    "pooled",
+    "high_risk",
+    "retest",
+    "collected_at",
+    "collected_day",
+    "collector",
+    "laboratory",
+    "unit_id",
+    "import_id",
+    "created_at",
+];
+
+pub(super) const MEMBER_COLUMNS: [&str; 6] = [
+    "sample_id",
+    "person_id",
+    "round_id",
+    "unit_id",
+    "household_id",
+    "retest",
+];
 
 /// A collected-at instant this far after the clock is refused as a future date.
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(10);
@@ -1124,24 +1199,31 @@ impl Store {
                 .bind(summary.created as i64).bind(0i64).bind(summary.unchanged as i64)
                 .bind(summary.skipped.len() as i64)
                 .fetch_one(&mut *tx).await?;
-            let mut ids: HashMap<String, i64> = HashMap::with_capacity(creates.len());
-            for chunk in creates.chunks(CHUNK) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO samples (code, round_id, method, pooled, high_risk, retest, collected_at, \
-                     collected_day, collector, laboratory, unit_id, import_id, created_at) ",
-                );
-                qb.push_values(chunk, |mut b, c| {
+            // The fastest path of each backend (COPY on PostgreSQL, multi-row prepared
+            // INSERTs on SQLite), then the new ids by the batch (one index range).
+            let days: Vec<NaiveDate> = creates
+                .iter()
+                .map(|c| epi_day(rows[groups[c.group].first].value.collected_at))
+                .collect();
+            let sample_cells: Vec<Vec<Cell>> = creates
+                .iter()
+                .zip(&days)
+                .map(|(c, day)| {
                     let h = &rows[groups[c.group].first].value;
-                    b.push_bind(h.sample_code.as_str()).push_bind(h.round_id).push_bind(h.method.as_str())
-                        .push_bind(h.pooled).push_bind(h.high_risk).push_bind(false).push_bind(h.collected_at)
-                        .push_bind(epi_day(h.collected_at)).push_bind(h.collector.trim())
-                        .push_bind(h.laboratory.trim()).push_bind(c.members[0].unit_id).push_bind(batch)
-                        .push_bind(now);
-                });
-                qb.push(" RETURNING id, code");
-                let got: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                ids.extend(got.into_iter().map(|(id, code)| (code, id)));
-            }
+                    vec![
+                        Cell::Text(h.sample_code.as_str()), Cell::Int(h.round_id), Cell::Text(h.method.as_str()),
+                        Cell::Bool(h.pooled), Cell::Bool(h.high_risk), Cell::Bool(false),
+                        Cell::Instant(h.collected_at), Cell::Date(*day), Cell::Text(h.collector.trim()),
+                        Cell::Text(h.laboratory.trim()), Cell::Int(c.members[0].unit_id), Cell::Int(batch),
+                        Cell::Instant(now),
+                    ]
+                })
+                .collect();
+            tx.load_rows("samples", &SAMPLE_COLUMNS, &sample_cells).await?;
+            drop(sample_cells);
+            let got: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM samples WHERE import_id = $1")
+                .bind(batch).fetch_all(&mut *tx).await?;
+            let ids: HashMap<String, i64> = got.into_iter().map(|(id, code)| (code, id)).collect();
             let all: Vec<(i64, i64, &Member)> = creates
                 .iter()
                 .flat_map(|c| {
@@ -1150,16 +1232,15 @@ impl Store {
                     c.members.iter().map(move |m| (id, h.round_id, m))
                 })
                 .collect();
-            for chunk in all.chunks(MEMBER_CHUNK) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO sample_members (sample_id, person_id, round_id, unit_id, household_id, retest) ",
-                );
-                qb.push_values(chunk, |mut b, (sample_id, round_id, m)| {
-                    b.push_bind(*sample_id).push_bind(m.id).push_bind(*round_id).push_bind(m.unit_id)
-                        .push_bind(m.household_id).push_bind(false);
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+            let member_cells: Vec<Vec<Cell>> = all
+                .iter()
+                .map(|(sample_id, round_id, m)| vec![
+                    Cell::Int(*sample_id), Cell::Int(m.id), Cell::Int(*round_id), Cell::Int(m.unit_id),
+                    Cell::Int(m.household_id), Cell::Bool(false),
+                ])
+                .collect();
+            tx.load_rows("sample_members", &MEMBER_COLUMNS, &member_cells).await?;
+            drop(member_cells);
             mark_contact_tests!(tx, min_day, max_day);
             for (round_id, units) in &affected {
                 let mut units: Vec<i64> = units.iter().copied().collect();

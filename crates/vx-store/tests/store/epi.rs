@@ -458,10 +458,12 @@ async fn results_are_idempotent_conflicts_kept_and_positives_act() {
 
         // Review: the new result replaces the old one and acts.
         let resolved = store
-            .resolve_conflict(&actor(), conflict_id, true)
+            .resolve_conflict(&actor(), conflict_id, true, "Lab B retested: positive")
             .await
             .unwrap();
         assert_eq!(resolved.status, ConflictStatus::Replaced);
+        assert_eq!(resolved.note, "Lab B retested: positive");
+        assert_eq!(resolved.resolved_by.as_deref(), Some(actor().name.as_str()));
         assert_eq!(
             store
                 .sample(p2.id)
@@ -475,7 +477,7 @@ async fn results_are_idempotent_conflicts_kept_and_positives_act() {
         );
         assert_eq!(store.retest_orders(p2.id).await.unwrap().len(), 3);
         let err = store
-            .resolve_conflict(&actor(), conflict_id, false)
+            .resolve_conflict(&actor(), conflict_id, false, "")
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)));
@@ -671,6 +673,9 @@ async fn samples_import_all_or_nothing_idempotent_with_row_problems() {
         let mut other_method = row("S-0006", by_name("H2", "Phạm Văn Phúc", Birth::Year(2015)));
         other_method.method = SampleMethod::RapidAntigen;
         bad.push(other_method); // row 10
+        let mut future = row("S-0007", by_name("H4", "Huỳnh Văn Minh", Birth::Year(1986)));
+        future.collected_at = at("2099-01-01T00:00:00Z");
+        bad.push(future); // row 11: collected in the future
         let err = store
             .import_samples(&actor(), located(bad.clone()), &ImportOptions::default())
             .await
@@ -682,6 +687,7 @@ async fn samples_import_all_or_nothing_idempotent_with_row_problems() {
                 (7, "round".to_string()),
                 (8, "citizen_id".to_string()),
                 (10, "method".to_string()),
+                (11, "collected_at".to_string()),
             ]
         );
         assert!(store
@@ -700,7 +706,12 @@ async fn samples_import_all_or_nothing_idempotent_with_row_problems() {
             .unwrap();
         assert_eq!(s.created, 2);
         let refused: HashSet<u32> = s.skipped.iter().map(|p| p.row).collect();
-        assert_eq!(refused, HashSet::from([6, 7, 8, 9, 10]), "{:?}", s.skipped);
+        assert_eq!(
+            refused,
+            HashSet::from([6, 7, 8, 9, 10, 11]),
+            "{:?}",
+            s.skipped
+        );
         let s1 = store
             .sample_by_code(&code("S-0001"))
             .await
@@ -1538,7 +1549,7 @@ async fn every_write_kind_is_audited() {
             .await
             .unwrap();
         store
-            .resolve_conflict(&actor(), s.conflicts[0].conflict_id.unwrap(), false)
+            .resolve_conflict(&actor(), s.conflicts[0].conflict_id.unwrap(), false, "kept")
             .await
             .unwrap();
         let proposal = store
@@ -1774,6 +1785,52 @@ async fn samples_import_at_scale() {
             rows.len(),
             took,
             rows.len() as f64 / took.as_secs_f64()
+        );
+        // The baseline: the same samples and members, already resolved, written by the
+        // database's own bulk path (COPY; SQLite prepared inserts) into another round.
+        let everyone = store
+            .people(&PeopleQuery {
+                within: "/".into(),
+                limit: i64::MAX,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let by_cid: HashMap<String, (i64, i64, i64)> = everyone
+            .iter()
+            .map(|p| {
+                (
+                    p.data.citizen_id.as_ref().unwrap().to_string(),
+                    (p.id, p.unit_id, p.household_id),
+                )
+            })
+            .collect();
+        drop(everyone);
+        type Raw = (String, i64, Vec<(i64, i64, i64)>);
+        let mut raw: Vec<Raw> = Vec::with_capacity(households);
+        for (i, r) in rows.iter().enumerate() {
+            let PersonRef::CitizenId(c) = &r.person else {
+                unreachable!()
+            };
+            let m = by_cid[c.as_str()];
+            if i % 4 == 0 {
+                raw.push((format!("RAW-{:07}", i / 4), m.1, Vec::new()));
+            }
+            raw.last_mut().unwrap().2.push(m);
+        }
+        let raw_round = round_of(store, round.data.campaign_id, 2).await;
+        let started = std::time::Instant::now();
+        store
+            .bench_raw_load_samples(raw_round.id, at("2021-09-21T23:30:00Z"), &raw)
+            .await
+            .unwrap();
+        let raw_took = started.elapsed();
+        eprintln!(
+            "{:?}: raw load of the same rows in {:?} ({:.0} rows/s): import at {:.2}× the raw speed",
+            ts.backend(),
+            raw_took,
+            rows.len() as f64 / raw_took.as_secs_f64(),
+            raw_took.as_secs_f64() / took.as_secs_f64()
         );
         let started = std::time::Instant::now();
         let s = store

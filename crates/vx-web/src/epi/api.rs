@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use vx_domain::epi::{Sample, SampleCode};
-use vx_domain::{fold, Role};
+use vx_domain::{fold, Access, Role};
 use vx_import::Table;
 use vx_store::{ImportOptions, Store, StoreError};
 
@@ -186,7 +186,10 @@ fn json_table(upload: ResultsUpload) -> Table {
 }
 
 /// Reads, checks and (unless a row is bad and skipping was not asked) records a results
-/// table, answering each row. Shared by the API and the upload page.
+/// table, answering each row. Shared by the API and the upload page. `within`: only the
+/// samples of units whose people this access sees are reachable (the others are answered
+/// as unknown samples, so that their existence does not leak).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn import_table(
     store: &Store,
     viewer: &Viewer,
@@ -195,23 +198,52 @@ pub(crate) async fn import_table(
     sha256: String,
     skip_bad_rows: bool,
     dry_run: bool,
+    within: Option<&Access>,
 ) -> Result<UploadAnswer, AppError> {
-    let parsed = vx_import::epi::parse_results(table, |_| {})
+    let mut parsed = vx_import::epi::parse_results(table, |_| {})
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let mut problems = parsed.problems;
-    // What is stored now, to tell accepted rows from unchanged ones.
+    // What is stored now, to tell accepted rows from unchanged ones; whether it is reachable.
     let mut stored: HashMap<String, bool> = HashMap::new();
+    let mut reachable: HashMap<String, bool> = HashMap::new();
+    let mut units: HashMap<i64, bool> = HashMap::new();
     for r in &parsed.rows {
         if let std::collections::hash_map::Entry::Vacant(e) =
             stored.entry(r.value.sample_code.as_str().to_string())
         {
-            let has = store
-                .sample_by_code(&r.value.sample_code)
-                .await?
-                .is_some_and(|s| s.result.is_some());
-            e.insert(has);
+            let sample = store.sample_by_code(&r.value.sample_code).await?;
+            e.insert(sample.as_ref().is_some_and(|s| s.result.is_some()));
+            let seen = match (within, &sample) {
+                (None, _) => true,
+                (Some(_), None) => true,
+                (Some(access), Some(s)) => match units.get(&s.unit_id) {
+                    Some(seen) => *seen,
+                    None => {
+                        let seen = store
+                            .unit_by_id(s.unit_id)
+                            .await?
+                            .is_some_and(|u| access.sees_people_in(&u));
+                        units.insert(s.unit_id, seen);
+                        seen
+                    }
+                },
+            };
+            reachable.insert(r.value.sample_code.as_str().to_string(), seen);
         }
     }
+    parsed.rows.retain(|r| {
+        let code = r.value.sample_code.as_str();
+        if reachable.get(code).copied().unwrap_or(true) {
+            true
+        } else {
+            problems.push(vx_domain::RowProblem::new(
+                r.row,
+                "sample_code",
+                format!("no sample {code}: was it registered?"),
+            ));
+            false
+        }
+    });
     let codes: HashMap<u32, String> = parsed
         .rows
         .iter()
@@ -379,6 +411,7 @@ async fn upload_results(
         sha256,
         flag(&params.skip_bad_rows),
         flag(&params.dry_run),
+        None,
     )
     .await?;
     let status = if answer.problems > 0 && !flag(&params.skip_bad_rows) {

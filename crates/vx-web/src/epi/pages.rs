@@ -152,6 +152,13 @@ strings! {
     More => "Trang sau", "Next page";
     Home => "Tại nhà", "At home";
     Facility => "Cơ sở cách ly", "Facility";
+    UploadResults => "Nhập kết quả xét nghiệm", "Import lab results";
+    CaseList => "Danh sách F0", "Cases (F0)";
+    ConflictList => "Kết quả mâu thuẫn", "Conflicting results";
+    RetestSample => "Ghi mẫu xét nghiệm lại", "Record the retest sample";
+    ConfirmCase => "xác nhận F0", "confirm as F0";
+    Contacts => "Người tiếp xúc gần (F1)", "Close contacts (F1)";
+    AddF2 => "Thêm F2 của người này", "Add an F2 of this person";
 }
 
 fn s(lang: Lang, key: S) -> &'static str {
@@ -631,12 +638,6 @@ mod tests {
 // ---------------------------------------------------------------------------------------
 // Work list and timeline (personal data: commune, hamlet and admin within scope)
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct DayQuery {
-    day: String,
-}
-
 fn kind_text(lang: Lang, k: vx_domain::epi::TimelineKind) -> &'static str {
     use vx_domain::epi::TimelineKind as K;
     match (lang, k) {
@@ -658,12 +659,19 @@ fn kind_text(lang: Lang, k: vx_domain::epi::TimelineKind) -> &'static str {
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WorkQuery {
+    day: String,
+    retest: String,
+}
+
 async fn work_page(
     State(st): State<AppState>,
     ctx: Ctx,
     PageViewer(v): PageViewer,
     Path(code): Path<String>,
-    Query(q): Query<DayQuery>,
+    Query(q): Query<WorkQuery>,
 ) -> PageResult {
     let unit = scope::people_unit(&st.store, &v.access, &code).await?;
     let day = q
@@ -672,22 +680,10 @@ async fn work_page(
         .parse()
         .unwrap_or_else(|_| vx_domain::vn_date(chrono::Utc::now()));
     let list = st.store.work_list(&unit, day).await?;
-    // Case proposals are kept by person: show those of people inside this unit.
-    let mut proposals = Vec::new();
-    for p in st
-        .store
-        .case_proposals(vx_domain::epi::ProposalStatus::Proposed, 0, 500)
-        .await?
-    {
-        if let Some(person) = st.store.person(p.person_id).await? {
-            if let Some(u) = st.store.unit_by_id(person.unit_id).await? {
-                if u.path.starts_with(&unit.path) && v.access.sees_people_in(&u) {
-                    proposals.push((p, person));
-                }
-            }
-        }
-    }
+    // Case proposals of people inside this unit (one index range).
+    let proposals = st.store.proposals_in(&unit, 500).await?;
     let lang = ctx.lang;
+    let uploads = crate::epi::api::may_upload(&v, true);
     let section = |title: S, items: &[vx_domain::epi::WorkItem]| {
         html! {
             h2 { (s(lang, title)) " (" (items.len()) ")" }
@@ -706,6 +702,14 @@ async fn work_page(
     };
     let body = html! {
         h1 { (s(lang, S::WorkList)) " · " (unit.name) }
+        p.actions {
+            @if uploads {
+                a.button href={"/results/upload?unit=" (enc(unit.code.as_str()))} { (s(lang, S::UploadResults)) } " "
+            }
+            a.button.secondary href={"/units/" (unit.code) "/cases"} { (s(lang, S::CaseList)) } " "
+            a.button.secondary href={"/units/" (unit.code) "/conflicts"} { (s(lang, S::ConflictList)) }
+        }
+        @if !q.retest.is_empty() { p.notice role="status" { (s(lang, S::Saved)) " " (q.retest) } }
         form.inline method="get" action={"/units/" (unit.code) "/work"} {
             div.field {
                 label for="day" { (s(lang, S::Day)) }
@@ -716,11 +720,34 @@ async fn work_page(
         (section(S::TestsDue, &list.tests_due_today))
         (section(S::QuarantinesEnding, &list.quarantines_ending))
         (section(S::Overdue, &list.overdue))
-        (section(S::Retests, &list.retests))
+        h2 { (s(lang, S::Retests)) " (" (list.retests.len()) ")" }
+        @if list.retests.is_empty() { p.muted { (s(lang, S::Nothing)) } } @else {
+            div.scroll { table {
+                thead { tr { th { (s(lang, S::Person)) } th { (s(lang, S::Household)) } th { (s(lang, S::Day)) } th { (s(lang, S::RetestSample)) } } }
+                tbody { @for i in &list.retests { tr {
+                    td { a href={"/people/" (i.person_id) "/timeline"} { (i.person_name) } }
+                    td { (i.household_code) }
+                    td { (lang.date(i.day)) }
+                    td {
+                        form.inline method="post" action={"/retests/" (i.ref_id) "/sample"} {
+                            input type="hidden" name="csrf" value=(v.csrf());
+                            input type="hidden" name="unit" value=(unit.code);
+                            label for={"retest-" (i.ref_id)} { (s(lang, S::SampleCode)) }
+                            input id={"retest-" (i.ref_id)} type="text" name="code" required autocomplete="off"
+                                pattern="[A-Za-z0-9-]{4,32}";
+                            button type="submit" { (s(lang, S::RetestSample)) }
+                        }
+                    }
+                } } }
+            } }
+        }
         h2 { (s(lang, S::Proposals)) " (" (proposals.len()) ")" }
         @if proposals.is_empty() { p.muted { (s(lang, S::Nothing)) } } @else {
-            ul { @for (_, person) in &proposals {
-                li { a href={"/people/" (person.id) "/timeline"} { (person.data.full_name) } }
+            ul { @for (p, name) in &proposals {
+                li {
+                    a href={"/proposals/" (p.id)} { (name) " — " (s(lang, S::ConfirmCase)) } " · "
+                    a href={"/people/" (p.person_id) "/timeline"} { (s(lang, S::Timeline)) }
+                }
             } }
         }
     };
@@ -1165,6 +1192,15 @@ async fn draw_case(
 ) -> PageResult {
     let lang = ctx.lang;
     let checks = st.store.daily_checks(case.id).await?;
+    // The case's own F1 (the first page of its chain), each with a form for its F2.
+    let f1: Vec<vx_domain::epi::ChainItem> = st
+        .store
+        .chain(case.id, None, 500)
+        .await?
+        .items
+        .into_iter()
+        .filter(|i| i.depth == 1 && i.level == "F1")
+        .collect();
     let today = vx_domain::vn_date(chrono::Utc::now()).to_string();
     let base = format!("/cases/{}", case.id);
     let body = html! {
@@ -1233,6 +1269,26 @@ async fn draw_case(
             }
             div.field { label for="outcome_on" { (s(lang, S::Day)) } input id="outcome_on" type="date" name="on" value=(today) required; }
             button type="submit" { (s(lang, S::SetOutcome)) }
+        }
+        h2 { (s(lang, S::Contacts)) " (" (f1.len()) ")" }
+        @if f1.is_empty() { p.muted { (s(lang, S::Nothing)) } } @else {
+            div.scroll { table {
+                thead { tr { th { (s(lang, S::Person)) } th { (s(lang, S::Exposure)) } th { (s(lang, S::Status)) } th { (s(lang, S::AddF2)) } } }
+                tbody { @for k in &f1 { tr {
+                    td { a href={"/people/" (k.person_id) "/timeline"} { (k.person_name) } }
+                    td { (lang.date(k.day)) }
+                    td { (k.status) }
+                    td { @if k.status == "open" {
+                        form.inline method="post" action={"/contacts/" (k.id) "/contacts"} {
+                            input type="hidden" name="csrf" value=(v.csrf());
+                            input type="hidden" name="exposure_date" value=(k.day.to_string());
+                            label for={"f2-" (k.id)} { (s(lang, S::PersonId)) }
+                            input id={"f2-" (k.id)} type="number" name="person_id" required;
+                            button type="submit" { "F2" }
+                        }
+                    } }
+                } } }
+            } }
         }
         h2 { (s(lang, S::AddContact)) }
         form method="post" action={(base) "/contacts"} {

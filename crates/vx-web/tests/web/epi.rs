@@ -866,3 +866,773 @@ async fn a_commune_officer_follows_a_case_its_contacts_and_chain() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// The commune's review pages: results upload, proposals, conflicts, cases, retests, F2.
+
+/// A `multipart/form-data` body by hand: text fields, then the file.
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----vungxanh-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload_page(
+    app: &App,
+    s: &super::Session,
+    fields: &[(&str, &str)],
+    csv: &str,
+) -> (StatusCode, String) {
+    let mut all = vec![("csrf", s.csrf.as_str())];
+    all.extend_from_slice(fields);
+    let (content_type, body) = multipart(&all, "ket-qua.csv", csv.as_bytes());
+    let r = s
+        .client
+        .post(app.url("/results/upload"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// A second round of the district campaign with individual samples of A (Ấp 1) and C (Tân
+/// Thạch) and a pool of C and A's namesake in Tân Thạch, all positive: case proposals for A
+/// and C, retest orders in Tân Thạch. Returns (proposal of A, proposal of C, an order in
+/// Tân Thạch).
+async fn second_round(app: &App, first_round: i64) -> (i64, i64, i64) {
+    use vx_domain::epi::{LabResult, ProposalStatus, ResultRow};
+    let actor = Actor::system("test");
+    let campaign = app
+        .store
+        .round(first_round)
+        .await
+        .unwrap()
+        .unwrap()
+        .data
+        .campaign_id;
+    let round = app
+        .store
+        .create_round(
+            &actor,
+            &NewRound {
+                campaign_id: campaign,
+                number: 2,
+                start: "2021-09-24".parse().unwrap(),
+                end: "2021-09-26".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let round3 = app
+        .store
+        .create_round(
+            &actor,
+            &NewRound {
+                campaign_id: campaign,
+                number: 3,
+                start: "2021-09-27".parse().unwrap(),
+                end: "2021-09-29".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    for (code, round_id, pooled, members) in [
+        ("I-000A", round.id, false, vec!["A"]),
+        ("I-000C", round.id, false, vec!["C"]),
+        ("P-00TT", round3.id, true, vec!["C", "A-tanthach"]),
+    ] {
+        app.store
+            .create_sample(
+                &actor,
+                &NewSample {
+                    code: SampleCode::parse(code).unwrap(),
+                    round_id,
+                    method: SampleMethod::RtPcr,
+                    pooled,
+                    high_risk: false,
+                    collected_at: "2021-09-24T23:30:00Z".parse().unwrap(),
+                    collector: "Tổ 1".into(),
+                    laboratory: "Phòng xét nghiệm".into(),
+                    members: members.iter().map(|k| app.seed.people[k].id).collect(),
+                    retest_order_id: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let rows = ["I-000A", "I-000C", "P-00TT"]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| vx_store::Located {
+            row: i as u32 + 2,
+            value: ResultRow {
+                sample_code: SampleCode::parse(c).unwrap(),
+                result: LabResult::Positive,
+                ct: None,
+                tested_at: "2021-09-25T08:00:00Z".parse().unwrap(),
+            },
+        })
+        .collect();
+    app.store
+        .import_results(&actor, "Phòng xét nghiệm", rows, &Default::default())
+        .await
+        .unwrap();
+    let proposals = app
+        .store
+        .case_proposals(ProposalStatus::Proposed, 0, 10)
+        .await
+        .unwrap();
+    let of = |k: &str| {
+        proposals
+            .iter()
+            .find(|p| p.person_id == app.seed.people[k].id)
+            .unwrap()
+            .id
+    };
+    let pool = app
+        .store
+        .sample_by_code(&SampleCode::parse("P-00TT").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let order = app.store.retest_orders(pool.id).await.unwrap()[0].id;
+    (of("A"), of("C"), order)
+}
+
+#[tokio::test]
+async fn a_commune_officer_imports_results_through_the_page_and_the_work_list_changes() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        samples(&app).await;
+        // A sample in Tân Thạch, outside the officer's scope.
+        let round = app.store.campaigns().await.unwrap()[0].id;
+        let round = app.store.rounds(round).await.unwrap()[0].id;
+        app.store
+            .create_sample(
+                &Actor::system("test"),
+                &NewSample {
+                    code: SampleCode::parse("S-0003").unwrap(),
+                    round_id: round,
+                    method: SampleMethod::RtPcr,
+                    pooled: false,
+                    high_risk: false,
+                    collected_at: "2021-09-21T23:30:00Z".parse().unwrap(),
+                    collector: "Tổ 1".into(),
+                    laboratory: "Phòng xét nghiệm".into(),
+                    members: vec![app.seed.people["C"].id],
+                    retest_order_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let xa = app.login("xa").await;
+        let (status, work) = app.text(&xa.client, "/units/28846/work").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(work.contains("/results/upload?unit=28846"), "{work}");
+        assert!(
+            work.contains("Xét nghiệm lại (mẫu gộp dương tính) (0)"),
+            "{work}"
+        );
+        let (status, page) = app.text(&xa.client, "/results/upload?unit=28846").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("multipart/form-data") && page.contains("Nhập kết quả xét nghiệm"));
+
+        // A file mixing good and bad rows: every row answered, nothing recorded.
+        let csv = "Mã mẫu,Kết quả,CT,Ngày xét nghiệm\n\
+                   S-0001,Dương tính,24,22/09/2021 14:00\n\
+                   S-9999,Âm tính,,22/09/2021 14:00\n\
+                   S-0002,Âm tính,,22/09/2099 14:00\n\
+                   S-0003,Âm tính,,22/09/2021 14:00\n";
+        let fields = [("unit", "28846"), ("lab", "Phòng xét nghiệm")];
+        let (status, page) = upload_page(&app, &xa, &fields, csv).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("Chưa ghi gì"), "{page}");
+        assert!(page.contains("no sample S-9999"), "{page}");
+        assert!(
+            page.contains("no sample S-0003"),
+            "outside the scope looks unknown: {page}"
+        );
+        assert!(page.contains("tested_at"), "the future date: {page}");
+        let s1 = app
+            .store
+            .sample_by_code(&SampleCode::parse("S-0001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(s1.result.is_none(), "nothing half-imported");
+
+        // Skipping the bad rows records the good one: the positive pool orders retests.
+        let skip = [
+            ("unit", "28846"),
+            ("lab", "Phòng xét nghiệm"),
+            ("skip_bad_rows", "1"),
+        ];
+        let (status, page) = upload_page(&app, &xa, &skip, csv).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Đã ghi kết quả"), "{page}");
+        let s3 = app
+            .store
+            .sample_by_code(&SampleCode::parse("S-0003").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(s3.result.is_none(), "outside the scope: untouched");
+        let (_, work) = app.text(&xa.client, "/units/28846/work").await;
+        assert!(
+            work.contains("Xét nghiệm lại (mẫu gộp dương tính) (2)"),
+            "{work}"
+        );
+        // The same file again: unchanged, nothing new.
+        let (status, page) = upload_page(&app, &xa, &skip, csv).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Không đổi"), "{page}");
+        assert_eq!(app.store.retest_orders(s1.id).await.unwrap().len(), 2);
+
+        // Sampling a retest from the work list, in one action.
+        let order = app.store.retest_orders(s1.id).await.unwrap()[0].clone();
+        let r = xa
+            .client
+            .post(app.url(&format!("/retests/{}/sample", order.id)))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("unit", "28846"),
+                ("code", "r-0001"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let order = app.store.retest_order(order.id).await.unwrap().unwrap();
+        let retest = app
+            .store
+            .sample_by_code(&SampleCode::parse("R-0001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(order.done_sample_id, Some(retest.id));
+        assert_eq!(
+            retest.laboratory, "Phòng xét nghiệm",
+            "the pool's laboratory"
+        );
+        let (_, work) = app
+            .text(&xa.client, "/units/28846/work?retest=R-0001")
+            .await;
+        assert!(
+            work.contains("Xét nghiệm lại (mẫu gộp dương tính) (1)"),
+            "{work}"
+        );
+        // The same code again: refused with the reason.
+        let other = app.store.retest_orders(s1.id).await.unwrap()[1].clone();
+        let r = xa
+            .client
+            .post(app.url(&format!("/retests/{}/sample", other.id)))
+            .form(&[("csrf", xa.csrf.as_str()), ("code", "R-0001")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Without the CSRF token: refused, nothing read.
+        let (content_type, body) = multipart(&[("unit", "28846")], "x.csv", csv.as_bytes());
+        let r = xa
+            .client
+            .post(app.url("/results/upload"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // Not a results file: the page says why.
+        let (status, page) = upload_page(&app, &xa, &fields, "code,outcome\nS-0001,neg\n").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        // A laboratory uploads under its own name.
+        let lab = app.login("xetnghiem").await;
+        let (status, page) = upload_page(
+            &app,
+            &lab,
+            &[("lab", "Someone else")],
+            "sample_code,result,tested_at\nS-0002,negative,2021-09-22 14:00\n",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let s2 = app
+            .store
+            .sample_by_code(&SampleCode::parse("S-0002").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s2.result.unwrap().laboratory, "Phòng xét nghiệm");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn proposals_conflicts_cases_and_f2_from_the_pages() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        let first = samples(&app).await;
+        let (proposal_a, _, _) = second_round(&app, first).await;
+        let xa = app.login("xa").await;
+        // The work list links the proposal to its confirmation form.
+        let (_, work) = app.text(&xa.client, "/units/28846/work").await;
+        assert!(work.contains(&format!("/proposals/{proposal_a}")), "{work}");
+        let (status, page) = app
+            .text(&xa.client, &format!("/proposals/{proposal_a}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("I-000A") && page.contains("Xác nhận F0"),
+            "{page}"
+        );
+        // A bad form says why; a good one confirms the case (F0).
+        let confirm = format!("/proposals/{proposal_a}/confirm");
+        let r = xa
+            .client
+            .post(app.url(&confirm))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("confirmed_on", "2021-09-25"),
+                ("severity", "extreme"),
+                ("place", "home"),
+                ("isolation_start", "2021-09-25"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let good = [
+            ("csrf", xa.csrf.as_str()),
+            ("confirmed_on", "2021-09-25"),
+            ("source", ""),
+            ("severity", "mild"),
+            ("place", "home"),
+            ("isolation_start", "2021-09-25"),
+        ];
+        let r = xa
+            .client
+            .post(app.url(&confirm))
+            .form(&good)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let a = app.seed.people["A"].id;
+        let case = app.store.cases_of(a).await.unwrap().remove(0);
+        assert_eq!(case.proposal_id, Some(proposal_a));
+        assert_eq!(r.headers()["location"], format!("/cases/{}", case.id));
+        // Twice: refused, with the reason.
+        let r = xa
+            .client
+            .post(app.url(&confirm))
+            .form(&good)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The cases of the commune, paged on the server.
+        let (status, page) = app.text(&xa.client, "/units/28846/cases").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&format!("/cases/{}", case.id)), "{page}");
+        let (_, page) = app
+            .text(
+                &xa.client,
+                &format!("/units/28846/cases?before={}", case.id),
+            )
+            .await;
+        assert!(!page.contains(&format!("/cases/{}\"", case.id)), "{page}");
+
+        // An F1 (B) from the case page, then B's F2 (A's namesake) from the same page.
+        let b = app.seed.people["B"].id;
+        let r = xa
+            .client
+            .post(app.url(&format!("/cases/{}/contacts", case.id)))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("person_id", &b.to_string()),
+                ("exposure_date", "2021-09-24"),
+                ("place", "home"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let f1 = app.store.contacts_of(b).await.unwrap().remove(0);
+        let (_, page) = app.text(&xa.client, &format!("/cases/{}", case.id)).await;
+        assert!(
+            page.contains(&format!("/contacts/{}/contacts", f1.id)),
+            "{page}"
+        );
+        let ap2 = app.seed.people["A-ap2"].id;
+        let r = xa
+            .client
+            .post(app.url(&format!("/contacts/{}/contacts", f1.id)))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("person_id", &ap2.to_string()),
+                ("exposure_date", "2021-09-24"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let f2 = app.store.contacts_of(ap2).await.unwrap().remove(0);
+        assert_eq!(
+            (f2.level, f2.source),
+            (
+                vx_domain::epi::ContactLevel::F2,
+                vx_domain::epi::ContactSource::Contact(f1.id)
+            )
+        );
+        // An F2 outside the officer's scope: not found.
+        let c = app.seed.people["C"].id;
+        let r = xa
+            .client
+            .post(app.url(&format!("/contacts/{}/contacts", f1.id)))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("person_id", &c.to_string()),
+                ("exposure_date", "2021-09-24"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+        // Two laboratories disagree on S-0001: flagged, kept, settled with a choice and a note.
+        let lab = app.token("xetnghiem").await;
+        let (status, _) = app
+            .api(
+                &lab,
+                Method::POST,
+                "/api/v1/results",
+                Some(rows(&[("S-0001", "negative")])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let admin = app.token("admin").await;
+        let (status, answer) = app
+            .api(
+                &admin,
+                Method::POST,
+                "/api/v1/results?lab=Lab%20B",
+                Some(rows(&[("S-0001", "positive")])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(outcomes(&answer), ["conflict"]);
+        let conflict = answer["rows"][0]["conflict_id"].as_i64().unwrap();
+        let (status, page) = app.text(&xa.client, "/units/28846/conflicts").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("S-0001") && page.contains("Lab B"), "{page}");
+        let resolve = format!("/conflicts/{conflict}/resolve");
+        let r = xa
+            .client
+            .post(app.url(&resolve))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("unit", "28846"),
+                ("choice", "replace"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a note is needed"
+        );
+        let r = xa
+            .client
+            .post(app.url(&resolve))
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("unit", "28846"),
+                ("choice", "replace"),
+                ("note", "Lab B đã xét nghiệm lại"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let settled = app.store.result_conflict(conflict).await.unwrap().unwrap();
+        assert_eq!(settled.status, vx_domain::epi::ConflictStatus::Replaced);
+        assert_eq!(settled.note, "Lab B đã xét nghiệm lại");
+        let (_, page) = app
+            .text(&xa.client, "/units/28846/conflicts?status=all")
+            .await;
+        assert!(page.contains("Lab B đã xét nghiệm lại"), "{page}");
+        // The replaced positive pool orders its retests.
+        let s1 = app
+            .store
+            .sample_by_code(&SampleCode::parse("S-0001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(app.store.retest_orders(s1.id).await.unwrap().len(), 2);
+        // The person page links the timeline.
+        let (_, page) = app.text(&xa.client, &format!("/people/{a}")).await;
+        assert!(page.contains(&format!("/people/{a}/timeline")), "{page}");
+    })
+    .await;
+}
+
+/// Every new page and form × every role, inside its scope and outside: 404 where the role
+/// does not see the person or unit, 403 where it sees but may not act.
+#[tokio::test]
+async fn scope_matrix_of_the_review_pages() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        let first = samples(&app).await;
+        let (proposal_a, proposal_c, order_c) = second_round(&app, first).await;
+        let actor = Actor::system("test");
+        // A retest order inside (S-0001 positive: A and B).
+        let lab = app.token("xetnghiem").await;
+        app.api(
+            &lab,
+            Method::POST,
+            "/api/v1/results",
+            Some(rows(&[("S-0001", "positive")])),
+        )
+        .await;
+        let s1 = app
+            .store
+            .sample_by_code(&SampleCode::parse("S-0001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let a = app.seed.people["A"].id;
+        let order_a = app
+            .store
+            .retest_orders(s1.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.person_id == a)
+            .unwrap()
+            .id;
+        // Conflicts inside (S-0001) and outside (I-000C).
+        let admin = app.token("admin").await;
+        let (_, inside) = app
+            .api(
+                &admin,
+                Method::POST,
+                "/api/v1/results?lab=Lab%20B",
+                Some(rows(&[("S-0001", "negative")])),
+            )
+            .await;
+        let conflict_in = inside["rows"][0]["conflict_id"].as_i64().unwrap();
+        let (_, outside) = app
+            .api(
+                &admin,
+                Method::POST,
+                "/api/v1/results?lab=Lab%20B",
+                Some(json!({"rows": [{
+                    "sample_code": "I-000C", "result": "negative", "tested_at": "2021-09-26 14:00"
+                }]})),
+            )
+            .await;
+        let conflict_out = outside["rows"][0]["conflict_id"].as_i64().unwrap();
+        // F1 records inside (A's household mate, in Ấp 1) and outside (Tân Thạch).
+        let mate = app
+            .store
+            .create_person(
+                &actor,
+                &super::person(
+                    "2884601-0001",
+                    "Nguyễn Thị Mai",
+                    "1985",
+                    vx_domain::Sex::Female,
+                    None,
+                ),
+            )
+            .await
+            .unwrap();
+        let case_a = case_of(&app, "A").await;
+        let case_c = case_of(&app, "C").await;
+        let f1 = |case: i64, person: i64| {
+            let store = app.store.clone();
+            let actor = actor.clone();
+            async move {
+                store
+                    .add_contact(
+                        &actor,
+                        &vx_domain::epi::NewContact {
+                            person_id: person,
+                            source: vx_domain::epi::ContactSource::Case(case),
+                            level: vx_domain::epi::ContactLevel::F1,
+                            exposure_date: "2021-09-21".parse().unwrap(),
+                            place: vx_domain::epi::QuarantinePlace::Home,
+                            vaccinated: false,
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        let f1_in = f1(case_a, mate.id).await;
+        let f1_out = f1(case_c, app.seed.people["A-tanthach"].id).await;
+
+        let users = ["admin", "tinh", "huyen", "xa", "ap", "xetnghiem"];
+        let mut sessions = Vec::new();
+        for u in users {
+            sessions.push(app.login(u).await);
+        }
+        // (method, inside, outside, form, expected inside, expected outside)
+        type Row = (
+            &'static str,
+            String,
+            String,
+            Vec<(&'static str, String)>,
+            [u16; 6],
+            [u16; 6],
+        );
+        let cases: Vec<Row> = vec![
+            (
+                "GET",
+                "/results/upload?unit=28846".into(),
+                "/results/upload?unit=29242".into(),
+                vec![],
+                [200, 403, 403, 200, 403, 404],
+                [200, 403, 403, 404, 403, 404],
+            ),
+            (
+                "GET",
+                "/units/2884601/cases".into(),
+                "/units/2880401/cases".into(),
+                vec![],
+                [200, 404, 404, 200, 200, 404],
+                [200, 404, 404, 404, 404, 404],
+            ),
+            (
+                "GET",
+                "/units/2884601/conflicts".into(),
+                "/units/2880401/conflicts".into(),
+                vec![],
+                [200, 404, 404, 200, 200, 404],
+                [200, 404, 404, 404, 404, 404],
+            ),
+            (
+                "GET",
+                format!("/proposals/{proposal_a}"),
+                format!("/proposals/{proposal_c}"),
+                vec![],
+                [200, 404, 404, 200, 200, 404],
+                [200, 404, 404, 404, 404, 404],
+            ),
+            (
+                "POST",
+                format!("/proposals/{proposal_a}/confirm"),
+                format!("/proposals/{proposal_c}/confirm"),
+                vec![("confirmed_on", "x".into())],
+                [422, 404, 404, 422, 422, 404],
+                [422, 404, 404, 404, 404, 404],
+            ),
+            (
+                "POST",
+                format!("/conflicts/{conflict_in}/resolve"),
+                format!("/conflicts/{conflict_out}/resolve"),
+                vec![("choice", "keep".into())],
+                [422, 404, 404, 422, 403, 404],
+                [422, 404, 404, 404, 404, 404],
+            ),
+            (
+                "POST",
+                format!("/retests/{order_a}/sample"),
+                format!("/retests/{order_c}/sample"),
+                vec![("code", "x".into())],
+                [422, 404, 404, 422, 422, 404],
+                [422, 404, 404, 404, 404, 404],
+            ),
+            (
+                "POST",
+                format!("/contacts/{f1_in}/contacts"),
+                format!("/contacts/{f1_out}/contacts"),
+                vec![("person_id", a.to_string()), ("exposure_date", "x".into())],
+                [422, 404, 404, 422, 422, 404],
+                [422, 404, 404, 404, 404, 404],
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (method, inside, outside, form, expect_in, expect_out) in &cases {
+            for (i, user) in users.iter().enumerate() {
+                for (path, expected) in [(inside, expect_in[i]), (outside, expect_out[i])] {
+                    let s = &sessions[i];
+                    let response = if *method == "GET" {
+                        s.client.get(app.url(path)).send().await.unwrap()
+                    } else {
+                        let mut f: Vec<(&str, String)> = vec![("csrf", s.csrf.clone())];
+                        f.extend(form.iter().cloned());
+                        s.client.post(app.url(path)).form(&f).send().await.unwrap()
+                    };
+                    let status = response.status().as_u16();
+                    if status != expected {
+                        let body = response.text().await.unwrap();
+                        failures.push(format!(
+                            "{method} {path} as {user}: expected {expected}, got {status}: {}",
+                            body.chars().take(150).collect::<String>()
+                        ));
+                    }
+                }
+            }
+        }
+        // Forms without the CSRF token are refused before anything is read.
+        let xa = &sessions[3];
+        for path in [
+            format!("/proposals/{proposal_a}/confirm"),
+            format!("/proposals/{proposal_a}/reject"),
+            format!("/conflicts/{conflict_in}/resolve"),
+            format!("/retests/{order_a}/sample"),
+            format!("/contacts/{f1_in}/contacts"),
+        ] {
+            let r = xa
+                .client
+                .post(app.url(&path))
+                .form(&[("note", "x")])
+                .send()
+                .await
+                .unwrap();
+            if r.status() != StatusCode::FORBIDDEN {
+                failures.push(format!("{path} without CSRF: {}", r.status()));
+            }
+        }
+        // Rejecting: outside 404, inside 303.
+        let r = xa
+            .client
+            .post(app.url(&format!("/proposals/{proposal_c}/reject")))
+            .form(&[("csrf", xa.csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = xa
+            .client
+            .post(app.url(&format!("/proposals/{proposal_a}/reject")))
+            .form(&[("csrf", xa.csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    })
+    .await;
+}
