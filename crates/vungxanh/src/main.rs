@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod demo;
 mod demo_outbreak;
+mod demo_ops;
 mod epi_cmd;
 mod gen;
 mod import;

@@ -116,6 +116,7 @@ strings! {
     PersonId => "Mã người trong sổ hộ khẩu (nếu có)", "Registry person id (if any)";
     Allowed => "CHO QUA", "LET THROUGH";
     Refused => "KHÔNG CHO QUA", "TURN BACK";
+    TurnedBack => "bị từ chối", "turned back";
     Crossings => "Lượt qua chốt", "Crossings";
     NoCrossings => "Chưa có lượt nào.", "No crossing yet.";
     Time => "Giờ", "Time";
@@ -160,7 +161,6 @@ strings! {
     Head => "Chủ hộ", "Head";
     Why => "Lý do đủ điều kiện", "Why eligible";
     Given => "Đã nhận", "Received";
-    NotGiven => "Chưa nhận", "Not yet";
     HandedBy => "Người trao", "Handed over by";
     Receipt => "Số biên nhận", "Receipt no.";
     Distribute => "Ghi nhận đã trao", "Record as handed over";
@@ -170,7 +170,6 @@ strings! {
     Missing => "Chưa hỗ trợ", "Not yet supported";
     Total => "Tổng", "Total";
     Treasury => "Xuất danh sách cho Kho bạc (Excel)", "Treasury export (Excel)";
-    Saved => "Đã ghi nhận.", "Saved.";
 }
 
 pub(crate) fn s(lang: Lang, key: S) -> &'static str {

@@ -390,7 +390,7 @@ impl Store {
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<(i64, DateTime<Utc>)>> {
-        let since = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let since = since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         let rows: Vec<(i64, DateTime<Utc>)> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, revoked_at FROM permits WHERE revoked_at IS NOT NULL AND revoked_at > $1 \
              ORDER BY revoked_at, id",

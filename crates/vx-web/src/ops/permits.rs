@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maud::{html, PreEscaped};
 use serde::Deserialize;
 use vx_domain::ops::permit::{
-    unmet_conditions, verify, Claims, Conditions, Direction, Holder, NewPermit, Plate, Shown,
+    read_unverified, unmet_conditions, verify, Claims, Refusal, Conditions, Direction, Holder, NewPermit, Plate, Shown,
 };
 use vx_domain::UnitCode;
 use vx_store::ops::{Crossing, NewCrossing};
@@ -208,8 +208,8 @@ async fn checkpoint_page(
             label { (s(lang, S::Day)) " " input type="date" name="date" value=(day.to_string()); }
             " " button type="submit" { (s(lang, S::Show)) }
         }
-        p { (s(lang, S::In)) ": " (count(Direction::In, true)) " / " (s(lang, S::Refused)) " " (count(Direction::In, false))
-            " · " (s(lang, S::Out)) ": " (count(Direction::Out, true)) " / " (s(lang, S::Refused)) " " (count(Direction::Out, false)) }
+        p { (s(lang, S::In)) ": " (count(Direction::In, true)) " (" (s(lang, S::TurnedBack)) " " (count(Direction::In, false)) ")"
+            " · " (s(lang, S::Out)) ": " (count(Direction::Out, true)) " (" (s(lang, S::TurnedBack)) " " (count(Direction::Out, false)) ")" }
         @if !personal {
             p.muted { (s(lang, S::CountsOnly)) }
         } @else if crossings.is_empty() {
@@ -326,6 +326,28 @@ pub(crate) async fn decide_crossing(
                     Lang::Vi => refusal.text_vi(),
                     Lang::En => refusal.text_en(),
                 });
+                // Record who the paper names: as claimed when the signature is false,
+                // as issued when it is true (expired, revoked).
+                if let Some(c) = read_unverified(&f.token) {
+                    if refusal == Refusal::Forged {
+                        if holder_name.is_empty() {
+                            holder_name = match lang {
+                                Lang::Vi => format!("{} (giấy giả, chưa xác thực)", c.holder),
+                                Lang::En => format!("{} (forged, unverified)", c.holder),
+                            };
+                        }
+                    } else {
+                        permit_id = Some(c.id);
+                        let mut ignored = true;
+                        accept_claims(lang, &c, &typed_plate, &mut holder_name, &mut plate, &mut reasons, &mut ignored);
+                    }
+                }
+                if holder_name.is_empty() && plate.is_none() {
+                    holder_name = match lang {
+                        Lang::Vi => "(không rõ)".into(),
+                        Lang::En => "(unknown)".into(),
+                    };
+                }
             }
             Ok(claims) => {
                 permit_id = Some(claims.id);
