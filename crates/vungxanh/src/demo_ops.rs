@@ -65,7 +65,7 @@ pub async fn seed(store: &Store) -> Result<String> {
         .context("classify the demo day")?;
 
     // People of Phước Thạnh (travellers, workers) and of An Phước (workers).
-    let pt_people = people_in(store, &pt, 4000).await?;
+    let pt_people = people_in(store, &pt, 50_000).await?;
     let ap_people = people_in(store, &ap, 400).await?;
     let adults = |v: &[Person]| -> Vec<Person> {
         v.iter()
@@ -75,11 +75,14 @@ pub async fn seed(store: &Store) -> Result<String> {
     };
     let pt_adults = adults(&pt_people);
     let ap_adults = adults(&ap_people);
-    anyhow::ensure!(pt_adults.len() >= 40, "too few adults in Phước Thạnh for the demo");
+    anyhow::ensure!(
+        pt_adults.len() >= 40,
+        "too few adults in Phước Thạnh for the demo"
+    );
 
     // A traveller confirmed F0 in the days after the crossings.
     let mut f0: Option<Person> = None;
-    for p in pt_adults.iter().take(4000) {
+    for p in &pt_people {
         let cases = store.cases_of(p.id).await?;
         if cases
             .iter()
@@ -147,15 +150,28 @@ pub async fn seed(store: &Store) -> Result<String> {
         let (stored, token) = store.issue_permit(&commune_actor, &pt, &permit).await?;
         permits.push((stored.claims(), token));
     }
-    for (i, plate) in ["71C-045.12", "71C-112.90", "71H-003.27", "51D-678.04", "71C-230.55"]
-        .iter()
-        .enumerate()
+    for (i, plate) in [
+        "71C-045.12",
+        "71C-112.90",
+        "71H-003.27",
+        "51D-678.04",
+        "71C-230.55",
+    ]
+    .iter()
+    .enumerate()
     {
         let permit = NewPermit {
             issuer: code(DISTRICT),
             holder: Holder::Vehicle {
                 plate: Plate::parse(plate).expect("demo plates"),
-                driver: ["Lê Văn Tài", "Nguyễn Văn Lực", "Trần Minh Trí", "Võ Văn Hậu", "Đặng Văn Khoa"][i].into(),
+                driver: [
+                    "Lê Văn Tài",
+                    "Nguyễn Văn Lực",
+                    "Trần Minh Trí",
+                    "Võ Văn Hậu",
+                    "Đặng Văn Khoa",
+                ][i]
+                    .into(),
             },
             purpose: "Vận chuyển hàng thiết yếu, nguyên liệu dừa cho KCN Giao Long".into(),
             destinations: vec![code(AN_PHUOC), code(PHUOC_THANH)],
@@ -174,7 +190,11 @@ pub async fn seed(store: &Store) -> Result<String> {
     // A driver found F1: the permit is revoked.
     let revoked_id = permits[permits.len() - 1].0.id;
     store
-        .revoke_permit(&district_actor, revoked_id, "Lái xe là F1 của ca bệnh ngày 19/8")
+        .revoke_permit(
+            &district_actor,
+            revoked_id,
+            "Lái xe là F1 của ca bệnh ngày 19/8",
+        )
         .await?;
     let revoked: HashSet<i64> = store.revoked_ids().await?;
 
@@ -183,7 +203,10 @@ pub async fn seed(store: &Store) -> Result<String> {
     let mut refused = 0usize;
     for (i, (claims, token)) in permits.iter().enumerate() {
         let cp = &checkpoints[if claims.plate.is_some() { 0 } else { i % 2 }];
-        for (dir, minutes) in [(Direction::Out, 6 * 60 + 5 * i as i64), (Direction::In, 17 * 60 + 7 * i as i64)] {
+        for (dir, minutes) in [
+            (Direction::Out, 6 * 60 + 5 * i as i64),
+            (Direction::In, 17 * 60 + 7 * i as i64),
+        ] {
             let at: DateTime<Utc> = start + Duration::minutes(minutes);
             // Every 7th traveller shows no test; the rest a negative test of the day before.
             let test = (i % 7 != 3).then(|| (Shown::Negative, at - Duration::hours(30)));
@@ -194,7 +217,14 @@ pub async fn seed(store: &Store) -> Result<String> {
                     if unmet.is_empty() {
                         (true, "Giấy đi đường hợp lệ, đủ điều kiện.".to_string())
                     } else {
-                        (false, unmet.iter().map(|u| u.text_vi()).collect::<Vec<_>>().join(" "))
+                        (
+                            false,
+                            unmet
+                                .iter()
+                                .map(|u| u.text_vi())
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        )
                     }
                 }
             };
@@ -207,7 +237,11 @@ pub async fn seed(store: &Store) -> Result<String> {
                         checkpoint_id: cp.id,
                         at,
                         direction: dir,
-                        person_id: if claims.plate.is_some() { None } else { person_id },
+                        person_id: if claims.plate.is_some() {
+                            None
+                        } else {
+                            person_id
+                        },
                         holder_name: claims.holder.clone(),
                         plate: claims.plate.as_deref().and_then(|p| Plate::parse(p).ok()),
                         permit_id: Some(claims.id),
@@ -259,11 +293,36 @@ pub async fn seed(store: &Store) -> Result<String> {
         one_route: one,
     };
     let companies = [
-        ("Công ty CP Chế biến Dừa Giao Long", Sector::Manufacturing, plan(true, false, true), 14),
-        ("Công ty TNHH May mặc Ba Lai", Sector::Manufacturing, plan(false, true, true), 12),
-        ("Công ty TNHH Thức ăn Thủy sản Bến Tre", Sector::Manufacturing, plan(false, false, true), 8),
-        ("Công ty TNHH Kho lạnh Giao Long", Sector::Essential, plan(false, false, true), 6),
-        ("Công ty TNHH Vận tải Phước Thạnh", Sector::Transport, plan(false, true, false), 4),
+        (
+            "Công ty CP Chế biến Dừa Giao Long",
+            Sector::Manufacturing,
+            plan(true, false, true),
+            14,
+        ),
+        (
+            "Công ty TNHH May mặc Ba Lai",
+            Sector::Manufacturing,
+            plan(false, true, true),
+            12,
+        ),
+        (
+            "Công ty TNHH Thức ăn Thủy sản Bến Tre",
+            Sector::Manufacturing,
+            plan(false, false, true),
+            8,
+        ),
+        (
+            "Công ty TNHH Kho lạnh Giao Long",
+            Sector::Essential,
+            plan(false, false, true),
+            6,
+        ),
+        (
+            "Công ty TNHH Vận tải Phước Thạnh",
+            Sector::Transport,
+            plan(false, true, false),
+            4,
+        ),
     ];
     let mut pool = pt_adults.iter().skip(2).chain(ap_adults.iter());
     let mut businesses = 0;
@@ -277,7 +336,10 @@ pub async fn seed(store: &Store) -> Result<String> {
                     name: (*name).into(),
                     sector: *sector,
                     household: false,
-                    address: format!("Lô {}, KCN Giao Long, xã An Phước", ["A1", "A3", "B2", "C1", "C4"][i]),
+                    address: format!(
+                        "Lô {}, KCN Giao Long, xã An Phước",
+                        ["A1", "A3", "B2", "C1", "C4"][i]
+                    ),
                     arrangements: *arr,
                 },
             )
@@ -294,7 +356,13 @@ pub async fn seed(store: &Store) -> Result<String> {
             };
             if let Some(days) = tested {
                 store
-                    .record_worker_test(&district_actor, b.id, p.id, day - Duration::days(days), Shown::Negative)
+                    .record_worker_test(
+                        &district_actor,
+                        b.id,
+                        p.id,
+                        day - Duration::days(days),
+                        Shown::Negative,
+                    )
                     .await?;
             }
         }
@@ -307,11 +375,31 @@ pub async fn seed(store: &Store) -> Result<String> {
     let hamlets = store.children(Some(&pt.code)).await?;
     let shops = [
         ("Quán cơm Út Hiền", Sector::Food, plan(false, false, true)),
-        ("Tạp hóa Bảy Lượm", Sector::Essential, plan(false, false, true)),
-        ("Tiệm cắt tóc Thanh Tâm", Sector::Services, plan(false, false, false)),
-        ("Quán cà phê Gió Chướng", Sector::Food, plan(false, false, false)),
-        ("Vựa dừa Năm Thành", Sector::Farming, plan(false, true, true)),
-        ("Tiệm điện thoại Minh Phát", Sector::Retail, plan(false, false, true)),
+        (
+            "Tạp hóa Bảy Lượm",
+            Sector::Essential,
+            plan(false, false, true),
+        ),
+        (
+            "Tiệm cắt tóc Thanh Tâm",
+            Sector::Services,
+            plan(false, false, false),
+        ),
+        (
+            "Quán cà phê Gió Chướng",
+            Sector::Food,
+            plan(false, false, false),
+        ),
+        (
+            "Vựa dừa Năm Thành",
+            Sector::Farming,
+            plan(false, true, true),
+        ),
+        (
+            "Tiệm điện thoại Minh Phát",
+            Sector::Retail,
+            plan(false, false, true),
+        ),
     ];
     for (i, (name, sector, arr)) in shops.iter().enumerate() {
         let hamlet = hamlets.get(i % hamlets.len().max(1)).unwrap_or(&pt);

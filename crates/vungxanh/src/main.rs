@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod demo;
-mod demo_outbreak;
 mod demo_ops;
+mod demo_outbreak;
 mod epi_cmd;
 mod gen;
 mod import;

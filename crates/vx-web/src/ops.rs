@@ -200,7 +200,9 @@ pub(crate) fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
     if v.csrf_ok(submitted) {
         Ok(())
     } else {
-        Err(PageError(AppError::Forbidden("CSRF token missing or wrong")))
+        Err(PageError(AppError::Forbidden(
+            "CSRF token missing or wrong",
+        )))
     }
 }
 
@@ -228,7 +230,10 @@ pub(crate) async fn seen_checkpoint(
     let Some(id) = parse_id(id) else {
         return Err(AppError::not_found());
     };
-    let cp = store.checkpoint(id).await?.ok_or_else(AppError::not_found)?;
+    let cp = store
+        .checkpoint(id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let unit = store
         .unit_by_id(cp.unit_id)
         .await?
@@ -319,7 +324,10 @@ pub(crate) fn concerns(v: &Viewer, g: &Programme) -> bool {
     }
     v.access.is_admin()
         || v.access.path_in_scope(&g.unit_path)
-        || v.user.scope.iter().any(|u| u.path.starts_with(&g.unit_path))
+        || v.user
+            .scope
+            .iter()
+            .any(|u| u.path.starts_with(&g.unit_path))
 }
 
 pub(crate) async fn seen_programme(

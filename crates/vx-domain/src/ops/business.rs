@@ -122,7 +122,9 @@ pub struct WorkforceState {
 pub enum Status {
     Closed,
     /// Open, bound by these conditions.
-    Conditional { conditions: Vec<Condition> },
+    Conditional {
+        conditions: Vec<Condition>,
+    },
     Open,
 }
 
@@ -191,13 +193,25 @@ pub enum Reason {
     /// The unit's level is not known for the day.
     NoLevel,
     /// What the level allows the sector.
-    LevelAllows { level: u8, sector: Sector },
-    LevelForbids { level: u8, sector: Sector },
+    LevelAllows {
+        level: u8,
+        sector: Sector,
+    },
+    LevelForbids {
+        level: u8,
+        sector: Sector,
+    },
     /// At level 4 production needs "3 on-site" or "1 route, 2 destinations".
-    NeedsArrangement { level: u8 },
+    NeedsArrangement {
+        level: u8,
+    },
     NoSafetyPlan,
-    TestsOverdue { workers: u32 },
-    PositiveWorker { workers: u32 },
+    TestsOverdue {
+        workers: u32,
+    },
+    PositiveWorker {
+        workers: u32,
+    },
 }
 
 impl Reason {
@@ -232,7 +246,9 @@ impl Reason {
     }
     pub fn text_en(&self) -> String {
         match self {
-            Reason::NoLevel => "No zone level known for the unit on this day: cannot open yet.".into(),
+            Reason::NoLevel => {
+                "No zone level known for the unit on this day: cannot open yet.".into()
+            }
             Reason::LevelAllows { level, sector } => {
                 format!("Level {level}: sector \"{}\" may run.", sector.name_en())
             }
@@ -299,7 +315,11 @@ pub fn decide(
     let allowed = match (level, sector) {
         (1, _) => true,
         (2, _) => {
-            conditions.push(Condition::Capacity(if sector == Sector::Services { 50 } else { 70 }));
+            conditions.push(Condition::Capacity(if sector == Sector::Services {
+                50
+            } else {
+                70
+            }));
             true
         }
         (3, Sector::Services) => false,
@@ -330,7 +350,10 @@ pub fn decide(
     };
     if !allowed {
         reasons.push(Reason::LevelForbids { level, sector });
-    } else if !reasons.iter().any(|r| matches!(r, Reason::LevelAllows { .. })) {
+    } else if !reasons
+        .iter()
+        .any(|r| matches!(r, Reason::LevelAllows { .. }))
+    {
         reasons.insert(0, Reason::LevelAllows { level, sector });
     }
     if level >= 2 && !arr.safety_plan {

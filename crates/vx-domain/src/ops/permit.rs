@@ -24,7 +24,9 @@ const PREFIX: &str = "VX1.";
 pub struct Plate(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("plate {0:?}: expected a Vietnamese plate such as 71C-123.45 (2 digits, a series, 4–5 digits)")]
+#[error(
+    "plate {0:?}: expected a Vietnamese plate such as 71C-123.45 (2 digits, a series, 4–5 digits)"
+)]
 pub struct PlateError(pub String);
 
 impl Plate {
@@ -264,9 +266,15 @@ pub enum Refusal {
     Malformed,
     /// The signature does not match: forged or altered.
     Forged,
-    NotYetValid { from: DateTime<Utc> },
-    Expired { at: DateTime<Utc> },
-    Revoked { id: i64 },
+    NotYetValid {
+        from: DateTime<Utc>,
+    },
+    Expired {
+        at: DateTime<Utc>,
+    },
+    Revoked {
+        id: i64,
+    },
 }
 
 impl Refusal {
@@ -297,7 +305,9 @@ impl Refusal {
     pub fn text_en(&self) -> String {
         match self {
             Refusal::Malformed => "Not a valid travel permit code (bad format).".into(),
-            Refusal::Forged => "The signature does not match: forged or altered permit. Refuse.".into(),
+            Refusal::Forged => {
+                "The signature does not match: forged or altered permit. Refuse.".into()
+            }
             Refusal::NotYetValid { from } => {
                 format!("The permit is not valid yet (from {}).", vn_time(*from))
             }

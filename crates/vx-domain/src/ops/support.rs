@@ -101,7 +101,8 @@ impl Rule {
             .find(|r| f == r.as_str().replace('-', " ") || f == fold(r.name_vi()))
             .ok_or(UnknownValue {
                 value: s.to_string(),
-                expected: "in-quarantine, in-treatment, poor, lost-income, elderly-alone or young-child",
+                expected:
+                    "in-quarantine, in-treatment, poor, lost-income, elderly-alone or young-child",
             })
     }
     /// Rules as stored: "poor,lost-income".
@@ -165,7 +166,9 @@ impl NewProgramme {
             return Err(ProgrammeError::NoRule);
         }
         match self.kind {
-            AidKind::Cash if self.amount_vnd.is_none_or(|a| a <= 0) => Err(ProgrammeError::NoAmount),
+            AidKind::Cash if self.amount_vnd.is_none_or(|a| a <= 0) => {
+                Err(ProgrammeError::NoAmount)
+            }
             AidKind::Goods if self.goods.trim().is_empty() => Err(ProgrammeError::NoGoods),
             _ => Ok(()),
         }

@@ -58,9 +58,15 @@ fn a_signed_permit_verifies_and_anything_else_is_refused_with_its_reason() {
     let late = at("2021-09-16T00:00:00Z");
     let r = verify(&token, &public, late, &none).unwrap_err();
     assert_eq!(r.code(), "expired");
-    assert!(r.text_vi().contains("hết hạn lúc 07:00 15/09/2021"), "{}", r.text_vi());
+    assert!(
+        r.text_vi().contains("hết hạn lúc 07:00 15/09/2021"),
+        "{}",
+        r.text_vi()
+    );
     assert_eq!(
-        verify(&token, &public, at("2021-08-31T00:00:00Z"), &none).unwrap_err().code(),
+        verify(&token, &public, at("2021-08-31T00:00:00Z"), &none)
+            .unwrap_err()
+            .code(),
         "not-yet-valid"
     );
     assert_eq!(
@@ -68,7 +74,11 @@ fn a_signed_permit_verifies_and_anything_else_is_refused_with_its_reason() {
         Err(Refusal::Revoked { id: 42 })
     );
     for bad in ["", "hello", "VX1.abc", "VX1.abc.def", "https://example.org"] {
-        assert_eq!(verify(bad, &public, inside, &none), Err(Refusal::Malformed), "{bad}");
+        assert_eq!(
+            verify(bad, &public, inside, &none),
+            Err(Refusal::Malformed),
+            "{bad}"
+        );
     }
     // Keys round-trip through hex.
     let again = PermitKey::from_hex(&key.secret_hex()).unwrap();
@@ -83,9 +93,17 @@ fn conditions_at_the_checkpoint() {
     };
     let now = at("2021-09-05T08:00:00Z");
     let check = |test: Option<(Shown, DateTime<Utc>)>, doses: u8, want: Vec<Unmet>| {
-        assert_eq!(unmet_conditions(&c, test, doses, now), want, "{test:?} {doses}");
+        assert_eq!(
+            unmet_conditions(&c, test, doses, now),
+            want,
+            "{test:?} {doses}"
+        );
     };
-    check(Some((Shown::Negative, now - Duration::hours(10))), 2, vec![]);
+    check(
+        Some((Shown::Negative, now - Duration::hours(10))),
+        2,
+        vec![],
+    );
     check(
         Some((Shown::Negative, now - Duration::hours(80))),
         1,
@@ -148,25 +166,114 @@ fn businesses_open_by_level_and_their_own_conditions() {
         let got: Vec<String> = d
             .reasons
             .iter()
-            .map(|r| serde_json::to_value(r).unwrap()["reason"].as_str().unwrap().to_string())
+            .map(|r| {
+                serde_json::to_value(r).unwrap()["reason"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(got, reasons, "{level:?} {sector:?}");
     };
     check(None, Sector::Food, plan, ok, "closed", &["no-level"]);
-    check(Some(1), Sector::Services, Arrangements::default(), ok, "open", &["level-allows"]);
-    check(Some(2), Sector::Services, plan, ok, "conditional", &["level-allows"]);
-    check(Some(2), Sector::Retail, Arrangements::default(), ok, "closed", &["level-allows", "no-safety-plan"]);
-    check(Some(3), Sector::Services, plan, ok, "closed", &["level-forbids"]);
-    check(Some(3), Sector::Food, plan, ok, "conditional", &["level-allows"]);
-    check(Some(4), Sector::Food, plan, ok, "closed", &["level-forbids"]);
-    check(Some(4), Sector::Manufacturing, plan, ok, "closed", &["level-allows", "needs-arrangement"]);
-    check(Some(4), Sector::Manufacturing, on_site, ok, "conditional", &["level-allows"]);
-    check(Some(4), Sector::Essential, plan, ok, "conditional", &["level-allows"]);
+    check(
+        Some(1),
+        Sector::Services,
+        Arrangements::default(),
+        ok,
+        "open",
+        &["level-allows"],
+    );
+    check(
+        Some(2),
+        Sector::Services,
+        plan,
+        ok,
+        "conditional",
+        &["level-allows"],
+    );
+    check(
+        Some(2),
+        Sector::Retail,
+        Arrangements::default(),
+        ok,
+        "closed",
+        &["level-allows", "no-safety-plan"],
+    );
+    check(
+        Some(3),
+        Sector::Services,
+        plan,
+        ok,
+        "closed",
+        &["level-forbids"],
+    );
+    check(
+        Some(3),
+        Sector::Food,
+        plan,
+        ok,
+        "conditional",
+        &["level-allows"],
+    );
+    check(
+        Some(4),
+        Sector::Food,
+        plan,
+        ok,
+        "closed",
+        &["level-forbids"],
+    );
+    check(
+        Some(4),
+        Sector::Manufacturing,
+        plan,
+        ok,
+        "closed",
+        &["level-allows", "needs-arrangement"],
+    );
+    check(
+        Some(4),
+        Sector::Manufacturing,
+        on_site,
+        ok,
+        "conditional",
+        &["level-allows"],
+    );
+    check(
+        Some(4),
+        Sector::Essential,
+        plan,
+        ok,
+        "conditional",
+        &["level-allows"],
+    );
     let overdue = WorkforceState { overdue: 3, ..ok };
-    check(Some(3), Sector::Manufacturing, plan, overdue, "closed", &["level-allows", "tests-overdue"]);
-    check(Some(2), Sector::Manufacturing, plan, overdue, "conditional", &["level-allows"]);
+    check(
+        Some(3),
+        Sector::Manufacturing,
+        plan,
+        overdue,
+        "closed",
+        &["level-allows", "tests-overdue"],
+    );
+    check(
+        Some(2),
+        Sector::Manufacturing,
+        plan,
+        overdue,
+        "conditional",
+        &["level-allows"],
+    );
     let positive = WorkforceState { positive: 1, ..ok };
-    check(Some(1), Sector::Manufacturing, plan, positive, "closed", &["level-allows", "positive-worker"]);
+    check(
+        Some(1),
+        Sector::Manufacturing,
+        plan,
+        positive,
+        "closed",
+        &["level-allows", "positive-worker"],
+    );
 
     let d = decide(Some(4), Sector::Manufacturing, on_site, ok);
     assert_eq!(
@@ -176,7 +283,9 @@ fn businesses_open_by_level_and_their_own_conditions() {
         }
     );
     assert!(d.reasons[0].text_vi().contains("cấp 4"));
-    assert!(Reason::NoSafetyPlan.text_vi().starts_with("Chưa có phương án"));
+    assert!(Reason::NoSafetyPlan
+        .text_vi()
+        .starts_with("Chưa có phương án"));
 }
 
 #[test]
@@ -194,12 +303,30 @@ fn eligibility_over_household_facts() {
     };
     check(f(false, true, &[40, 38], 0, 0), Combine::Any, &[]);
     check(f(true, false, &[40], 0, 0), Combine::Any, &[Rule::Poor]);
-    check(f(false, false, &[72], 0, 0), Combine::Any, &[Rule::ElderlyAlone]);
-    check(f(false, false, &[72, 70], 1, 0), Combine::Any, &[Rule::InQuarantine]);
-    check(f(true, false, &[72], 1, 0), Combine::All, &[Rule::InQuarantine, Rule::Poor, Rule::ElderlyAlone]);
+    check(
+        f(false, false, &[72], 0, 0),
+        Combine::Any,
+        &[Rule::ElderlyAlone],
+    );
+    check(
+        f(false, false, &[72, 70], 1, 0),
+        Combine::Any,
+        &[Rule::InQuarantine],
+    );
+    check(
+        f(true, false, &[72], 1, 0),
+        Combine::All,
+        &[Rule::InQuarantine, Rule::Poor, Rule::ElderlyAlone],
+    );
     check(f(true, false, &[72, 3], 1, 0), Combine::All, &[]);
-    assert_eq!(Rule::split("poor, lost-income").unwrap(), [Rule::Poor, Rule::LostIncome]);
-    assert_eq!(Rule::join(&[Rule::Poor, Rule::LostIncome]), "poor,lost-income");
+    assert_eq!(
+        Rule::split("poor, lost-income").unwrap(),
+        [Rule::Poor, Rule::LostIncome]
+    );
+    assert_eq!(
+        Rule::join(&[Rule::Poor, Rule::LostIncome]),
+        "poor,lost-income"
+    );
     assert!(Rule::split("rich").is_err());
 }
 

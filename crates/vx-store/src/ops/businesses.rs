@@ -33,7 +33,21 @@ pub struct Business {
     pub workers: i64,
 }
 
-type BusinessRow = (i64, i64, String, String, String, String, String, bool, String, bool, bool, bool, i64);
+type BusinessRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    String,
+    bool,
+    bool,
+    bool,
+    i64,
+);
 
 const BUSINESS_SELECT: &str = "SELECT b.id, b.unit_id, u.code, u.name, u.path, b.name, b.sector, \
      b.household, b.address, b.safety_plan, b.three_on_site, b.one_route, \
@@ -140,7 +154,12 @@ impl Store {
     }
 
     /// Adds a worker (a registered person) to a business (audited; idempotent).
-    pub async fn add_worker(&self, actor: &Actor, business_id: i64, person_id: i64) -> Result<bool> {
+    pub async fn add_worker(
+        &self,
+        actor: &Actor,
+        business_id: i64,
+        person_id: i64,
+    ) -> Result<bool> {
         if self.person(person_id).await?.is_none() {
             return Err(StoreError::NotFound(format!("person {person_id}")));
         }

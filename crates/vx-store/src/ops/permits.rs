@@ -288,11 +288,15 @@ impl Store {
             .validate()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         if issuer.code != permit.issuer {
-            return Err(StoreError::Invalid("issuer: does not match the unit".into()));
+            return Err(StoreError::Invalid(
+                "issuer: does not match the unit".into(),
+            ));
         }
         for d in &permit.destinations {
             if self.unit(d.as_str()).await?.is_none() {
-                return Err(StoreError::Invalid(format!("destinations: no unit with code {d}")));
+                return Err(StoreError::Invalid(format!(
+                    "destinations: no unit with code {d}"
+                )));
             }
         }
         let key = self.permit_key().await?;
@@ -302,9 +306,12 @@ impl Store {
                 name,
                 document,
             } => (*person_id, name.trim().to_string(), document.clone(), None),
-            Holder::Vehicle { plate, driver } => {
-                (None, driver.trim().to_string(), None, Some(plate.as_str().to_string()))
-            }
+            Holder::Vehicle { plate, driver } => (
+                None,
+                driver.trim().to_string(),
+                None,
+                Some(plate.as_str().to_string()),
+            ),
         };
         let destinations = permit
             .destinations

@@ -4,9 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use vx_domain::ops::support::{
-    eligible_by, AidKind, Combine, HouseholdFacts, NewProgramme, Rule,
-};
+use vx_domain::ops::support::{eligible_by, AidKind, Combine, HouseholdFacts, NewProgramme, Rule};
 use vx_domain::{Birth, Unit, UnitCode};
 
 use crate::{audit_log, path_end, with_pool, Actor, Result, Store, StoreError};
@@ -21,7 +19,19 @@ pub struct Programme {
     pub created_by: String,
 }
 
-type ProgrammeRow = (i64, i64, String, String, String, String, Option<i64>, String, String, String, String);
+type ProgrammeRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+);
 
 const PROGRAMME_SELECT: &str = "SELECT g.id, g.unit_id, u.path, u.code, g.name, g.kind, \
      g.amount_vnd, g.goods, g.rules, g.combine, g.created_by FROM programmes g \
@@ -39,7 +49,11 @@ fn programme_from(r: ProgrammeRow) -> Programme {
             amount_vnd: r.6,
             goods: r.7,
             rules: Rule::split(&r.8).unwrap_or_default(),
-            combine: if r.9 == "all" { Combine::All } else { Combine::Any },
+            combine: if r.9 == "all" {
+                Combine::All
+            } else {
+                Combine::Any
+            },
         },
         created_by: r.10,
     }
@@ -144,10 +158,9 @@ impl Store {
     pub async fn create_programme(&self, actor: &Actor, g: &NewProgramme) -> Result<Programme> {
         g.validate()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let unit = self
-            .unit(g.unit_code.as_str())
-            .await?
-            .ok_or_else(|| StoreError::Invalid(format!("unit: no unit with code {}", g.unit_code)))?;
+        let unit = self.unit(g.unit_code.as_str()).await?.ok_or_else(|| {
+            StoreError::Invalid(format!("unit: no unit with code {}", g.unit_code))
+        })?;
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as(
@@ -370,7 +383,8 @@ impl Store {
         programme_id: i64,
         household_id: i64,
     ) -> Result<Option<Distribution>> {
-        let sql = format!("{DISTRIBUTION_SELECT} WHERE d.programme_id = $1 AND d.household_id = $2");
+        let sql =
+            format!("{DISTRIBUTION_SELECT} WHERE d.programme_id = $1 AND d.household_id = $2");
         let row = with_pool!(self, p => sqlx::query_as::<_, DistributionRow>(&sql)
             .bind(programme_id).bind(household_id).fetch_optional(p).await?);
         Ok(row.map(distribution_from))
@@ -378,7 +392,12 @@ impl Store {
 
     /// Eligible, supported and not yet supported households per unit holding households in
     /// a subtree, on a day; units with nothing to report are left out.
-    pub async fn gap_report(&self, g: &Programme, root: &Unit, day: NaiveDate) -> Result<Vec<GapRow>> {
+    pub async fn gap_report(
+        &self,
+        g: &Programme,
+        root: &Unit,
+        day: NaiveDate,
+    ) -> Result<Vec<GapRow>> {
         let list = self.eligible_households(g, root, day).await?;
         let mut rows: BTreeMap<i64, GapRow> = BTreeMap::new();
         for e in &list {

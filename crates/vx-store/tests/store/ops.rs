@@ -94,7 +94,10 @@ async fn permits_are_signed_verified_offline_and_revoked() {
             .unwrap();
         // The key is made once and kept: the same public key, the same token again.
         let key = store.permit_key().await.unwrap();
-        assert_eq!(key.public_hex(), store.permit_key().await.unwrap().public_hex());
+        assert_eq!(
+            key.public_hex(),
+            store.permit_key().await.unwrap().public_hex()
+        );
         assert_eq!(store.permit_token(&permit).await.unwrap(), token);
         // A device with only the public key verifies it.
         let public = PublicKey::from_hex(&key.public_hex()).unwrap();
@@ -113,7 +116,10 @@ async fn permits_are_signed_verified_offline_and_revoked() {
         // Bad input refused with a field.
         let mut bad = vehicle_permit();
         bad.destinations = vec![code("99999")];
-        let err = store.issue_permit(&actor(), &issuer, &bad).await.unwrap_err();
+        let err = store
+            .issue_permit(&actor(), &issuer, &bad)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("destinations"), "{err}");
         bad = vehicle_permit();
         bad.purpose = " ".into();
@@ -143,7 +149,10 @@ async fn permits_are_signed_verified_offline_and_revoked() {
             Err(Refusal::Revoked { id: permit.id })
         );
         // Revoking again keeps the first revocation.
-        let again = store.revoke_permit(&actor(), permit.id, "khác").await.unwrap();
+        let again = store
+            .revoke_permit(&actor(), permit.id, "khác")
+            .await
+            .unwrap();
         assert_eq!(again.revoke_reason.as_deref(), Some("Lái xe là F1"));
 
         let listed = store.permits_under(&issuer, 10).await.unwrap();
@@ -165,27 +174,42 @@ async fn crossings_show_who_crossed_with_a_person_later_found_f0() {
         let people = world(store).await;
         let commune = store.unit("28846").await.unwrap().unwrap();
         let cp = store
-            .create_checkpoint(&actor(), &commune, "Chốt cầu Phước Thạnh", "Cầu Phước Thạnh, QL60", "Tổ 1: Anh, Bình")
+            .create_checkpoint(
+                &actor(),
+                &commune,
+                "Chốt cầu Phước Thạnh",
+                "Cầu Phước Thạnh, QL60",
+                "Tổ 1: Anh, Bình",
+            )
             .await
             .unwrap();
         let other = store
-            .create_checkpoint(&actor(), &commune, "Chốt bến phà", "Bến phà Phước Thạnh", "Tổ 2")
+            .create_checkpoint(
+                &actor(),
+                &commune,
+                "Chốt bến phà",
+                "Bến phà Phước Thạnh",
+                "Tổ 2",
+            )
             .await
             .unwrap();
         assert_eq!(store.checkpoints_under(&commune).await.unwrap().len(), 2);
         let base = at("2021-09-10T01:00:00Z");
-        let crossing = |cp: i64, minutes: i64, person: Option<&Person>, name: &str, plate: Option<&str>| NewCrossing {
-            checkpoint_id: cp,
-            at: base + Duration::minutes(minutes),
-            direction: Direction::In,
-            person_id: person.map(|p| p.id),
-            holder_name: name.into(),
-            plate: plate.map(|p| Plate::parse(p).unwrap()),
-            permit_id: None,
-            test: Some((Shown::Negative, base - Duration::hours(20))),
-            allowed: true,
-            reason: "Âm tính trong 72 giờ".into(),
-        };
+        let crossing =
+            |cp: i64, minutes: i64, person: Option<&Person>, name: &str, plate: Option<&str>| {
+                NewCrossing {
+                    checkpoint_id: cp,
+                    at: base + Duration::minutes(minutes),
+                    direction: Direction::In,
+                    person_id: person.map(|p| p.id),
+                    holder_name: name.into(),
+                    plate: plate.map(|p| Plate::parse(p).unwrap()),
+                    permit_id: None,
+                    test: Some((Shown::Negative, base - Duration::hours(20))),
+                    allowed: true,
+                    reason: "Âm tính trong 72 giờ".into(),
+                }
+            };
         let (an, cuong, dung) = (&people[0], &people[3], &people[5]);
         for c in [
             crossing(cp.id, 0, Some(an), "Nguyễn Văn An", None),
@@ -198,11 +222,21 @@ async fn crossings_show_who_crossed_with_a_person_later_found_f0() {
         }
         // An at 08:00 crossed with Cường (08:10) and the truck (07:40), not with Dung
         // (11:00, or at another checkpoint).
-        let traced = store.crossed_with(an.id, Duration::minutes(30)).await.unwrap();
+        let traced = store
+            .crossed_with(an.id, Duration::minutes(30))
+            .await
+            .unwrap();
         assert_eq!(traced.len(), 1);
-        let names: Vec<&str> = traced[0].1.iter().map(|c| c.crossing.holder_name.as_str()).collect();
+        let names: Vec<&str> = traced[0]
+            .1
+            .iter()
+            .map(|c| c.crossing.holder_name.as_str())
+            .collect();
         assert_eq!(names, ["Tài xế", "Lê Văn Cường"]);
-        assert_eq!(traced[0].1[0].crossing.plate.as_ref().unwrap().as_str(), "71C12345");
+        assert_eq!(
+            traced[0].1[0].crossing.plate.as_ref().unwrap().as_str(),
+            "71C12345"
+        );
         let day = store
             .crossings(cp.id, base - Duration::hours(8), base + Duration::hours(16))
             .await
@@ -248,7 +282,13 @@ async fn businesses_open_by_level_and_positive_workers_close_them() {
         for p in &people[..3] {
             assert!(store.add_worker(&actor(), factory.id, p.id).await.unwrap());
         }
-        assert!(!store.add_worker(&actor(), factory.id, people[0].id).await.unwrap(), "idempotent");
+        assert!(
+            !store
+                .add_worker(&actor(), factory.id, people[0].id)
+                .await
+                .unwrap(),
+            "idempotent"
+        );
         let day = d("2021-09-15");
         // No level stored for the day: closed, and why.
         let (level, _, decision) = store
@@ -270,29 +310,54 @@ async fn businesses_open_by_level_and_positive_workers_close_them() {
 
         // Testing at level 4: every 3 days; a test 4 days ago is overdue, yesterday's is not.
         store
-            .record_worker_test(&actor(), factory.id, people[0].id, d("2021-09-11"), Shown::Negative)
+            .record_worker_test(
+                &actor(),
+                factory.id,
+                people[0].id,
+                d("2021-09-11"),
+                Shown::Negative,
+            )
             .await
             .unwrap();
         store
-            .record_worker_test(&actor(), factory.id, people[1].id, d("2021-09-14"), Shown::Negative)
+            .record_worker_test(
+                &actor(),
+                factory.id,
+                people[1].id,
+                d("2021-09-14"),
+                Shown::Negative,
+            )
             .await
             .unwrap();
         let at4 = store.workers(factory.id, day, Some(4)).await.unwrap();
         let overdue: Vec<(&str, bool)> = at4.iter().map(|w| (w.name.as_str(), w.overdue)).collect();
         assert_eq!(
             overdue,
-            [("Nguyễn Thị Hoa", false), ("Nguyễn Văn An", true), ("Trần Thị Bé", true)]
+            [
+                ("Nguyễn Thị Hoa", false),
+                ("Nguyễn Văn An", true),
+                ("Trần Thị Bé", true)
+            ]
         );
         assert_eq!(at4[0].due, Some(d("2021-09-17")));
 
         // A positive worker closes the business and shows where it is.
         store
-            .record_worker_test(&actor(), factory.id, people[2].id, d("2021-09-14"), Shown::Positive)
+            .record_worker_test(
+                &actor(),
+                factory.id,
+                people[2].id,
+                d("2021-09-14"),
+                Shown::Positive,
+            )
             .await
             .unwrap();
         let (_, _, decision) = store.business_decision(&b, day).await.unwrap();
         assert_eq!(decision.status.code(), "closed");
-        assert!(decision.reasons.iter().any(|r| r.text_vi().contains("dương tính")));
+        assert!(decision
+            .reasons
+            .iter()
+            .any(|r| r.text_vi().contains("dương tính")));
         let affected = store.businesses_of_worker(people[2].id).await.unwrap();
         assert_eq!(affected.len(), 1);
         assert_eq!(affected[0].unit_code, "2884601");
@@ -335,11 +400,17 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
     each_backend(|ts| async move {
         let store = &ts.store;
         world(store).await;
-        let g = store.create_programme(&actor(), &food_packages()).await.unwrap();
+        let g = store
+            .create_programme(&actor(), &food_packages())
+            .await
+            .unwrap();
         let commune = store.unit("28846").await.unwrap().unwrap();
         let day = d("2021-09-12");
         let list = store.eligible_households(&g, &commune, day).await.unwrap();
-        let got: Vec<(&str, Vec<Rule>)> = list.iter().map(|e| (e.code.as_str(), e.rules.clone())).collect();
+        let got: Vec<(&str, Vec<Rule>)> = list
+            .iter()
+            .map(|e| (e.code.as_str(), e.rules.clone()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -350,7 +421,11 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
         );
         // Tân Thạch's poor household is outside the programme's commune.
         let tan_thach = store.unit("28804").await.unwrap().unwrap();
-        assert!(store.eligible_households(&g, &tan_thach, day).await.unwrap().is_empty());
+        assert!(store
+            .eligible_households(&g, &tan_thach, day)
+            .await
+            .unwrap()
+            .is_empty());
 
         let hh = |c: &str| {
             let c = HouseholdCode::parse(c).unwrap();
@@ -362,7 +437,10 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(first.distribution.what, "10 kg gạo, 1 thùng mì, 1 chai dầu ăn");
+        assert_eq!(
+            first.distribution.what,
+            "10 kg gạo, 1 thùng mì, 1 chai dầu ăn"
+        );
         // Twice: refused, with the earlier record.
         let earlier = store
             .distribute(&actor(), &handed(g.id, h1.id, "BN-0099"))
@@ -398,7 +476,10 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
             .filter_map(|r| r.as_ref().err())
             .all(|e| e.id == won[0].id));
         let audit = store.audit_log(None, None, 200).await.unwrap();
-        assert_eq!(audit.iter().filter(|a| a.entity == "distributions").count(), 2);
+        assert_eq!(
+            audit.iter().filter(|a| a.entity == "distributions").count(),
+            2
+        );
 
         // The gap: H4 in Ấp 2 is eligible and not supported yet.
         let gap = store.gap_report(&g, &commune, day).await.unwrap();

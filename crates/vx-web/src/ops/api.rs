@@ -104,7 +104,8 @@ async fn permit_key(
     Ok(Json(KeyDto {
         algorithm: "Ed25519",
         public_key_hex: st.store.permit_key().await?.public_hex(),
-        token_format: "VX1.<claims base64url JSON>.<Ed25519 signature base64url over 'VX1.<claims>'>",
+        token_format:
+            "VX1.<claims base64url JSON>.<Ed25519 signature base64url over 'VX1.<claims>'>",
     }))
 }
 
@@ -555,7 +556,9 @@ async fn post_distribution(
                 recorded: false,
                 error: Some(format!(
                     "household {} already received this programme's aid on {} (receipt {})",
-                    earlier.household_code, earlier.distribution.handed_on, earlier.distribution.receipt
+                    earlier.household_code,
+                    earlier.distribution.handed_on,
+                    earlier.distribution.receipt
                 )),
                 distribution: dto(earlier),
             }),

@@ -13,7 +13,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maud::{html, PreEscaped};
 use serde::Deserialize;
 use vx_domain::ops::permit::{
-    read_unverified, unmet_conditions, verify, Claims, Refusal, Conditions, Direction, Holder, NewPermit, Plate, Shown,
+    read_unverified, unmet_conditions, verify, Claims, Conditions, Direction, Holder, NewPermit,
+    Plate, Refusal, Shown,
 };
 use vx_domain::UnitCode;
 use vx_store::ops::{Crossing, NewCrossing};
@@ -339,7 +340,15 @@ pub(crate) async fn decide_crossing(
                     } else {
                         permit_id = Some(c.id);
                         let mut ignored = true;
-                        accept_claims(lang, &c, &typed_plate, &mut holder_name, &mut plate, &mut reasons, &mut ignored);
+                        accept_claims(
+                            lang,
+                            &c,
+                            &typed_plate,
+                            &mut holder_name,
+                            &mut plate,
+                            &mut reasons,
+                            &mut ignored,
+                        );
                     }
                 }
                 if holder_name.is_empty() && plate.is_none() {
@@ -351,7 +360,15 @@ pub(crate) async fn decide_crossing(
             }
             Ok(claims) => {
                 permit_id = Some(claims.id);
-                accept_claims(lang, &claims, &typed_plate, &mut holder_name, &mut plate, &mut reasons, &mut allowed);
+                accept_claims(
+                    lang,
+                    &claims,
+                    &typed_plate,
+                    &mut holder_name,
+                    &mut plate,
+                    &mut reasons,
+                    &mut allowed,
+                );
                 for u in unmet_conditions(&claims.conditions, test, doses, now) {
                     allowed = false;
                     reasons.push(match lang {
@@ -476,7 +493,11 @@ pub(crate) fn parse_permit(f: &PermitForm, issuer: &UnitCode) -> Result<NewPermi
         })
     };
     let mut destinations = Vec::new();
-    for c in f.destinations.split([',', ' ', ';']).filter(|c| !c.trim().is_empty()) {
+    for c in f
+        .destinations
+        .split([',', ' ', ';'])
+        .filter(|c| !c.trim().is_empty())
+    {
         match UnitCode::parse(c.trim()) {
             Ok(code) => destinations.push(code),
             Err(e) => errors.push(format!("destinations: {e}")),
@@ -487,7 +508,10 @@ pub(crate) fn parse_permit(f: &PermitForm, issuer: &UnitCode) -> Result<NewPermi
         d => d.parse().ok(),
     };
     if from.is_none() {
-        errors.push(format!("valid_from: {:?} is not a date (YYYY-MM-DD)", f.valid_from));
+        errors.push(format!(
+            "valid_from: {:?} is not a date (YYYY-MM-DD)",
+            f.valid_from
+        ));
     }
     let days: i64 = match f.days.trim() {
         "" => 7,
@@ -499,7 +523,10 @@ pub(crate) fn parse_permit(f: &PermitForm, issuer: &UnitCode) -> Result<NewPermi
     let opt_num = |raw: &str, field: &str, errors: &mut Vec<String>| -> Option<u32> {
         match raw.trim() {
             "" => None,
-            x => x.parse().map_err(|_| errors.push(format!("{field}: {x:?} is not a number"))).ok(),
+            x => x
+                .parse()
+                .map_err(|_| errors.push(format!("{field}: {x:?} is not a number")))
+                .ok(),
         }
     };
     let test_hours = opt_num(&f.test_hours, "test_hours", &mut errors);
@@ -534,7 +561,12 @@ async fn issue_permit(
     let unit = match issuing_unit(&st.store, &v, &f.unit).await {
         Ok(u) => u,
         Err(AppError::Invalid(p)) => {
-            return invalid_page(&ctx, &v, &p.into_iter().map(|p| p.error).collect::<Vec<_>>(), "/ops")
+            return invalid_page(
+                &ctx,
+                &v,
+                &p.into_iter().map(|p| p.error).collect::<Vec<_>>(),
+                "/ops",
+            )
         }
         Err(e) => return Err(e.into()),
     };
@@ -559,12 +591,16 @@ async fn issue_permit(
 
 /// The QR code of a token as an SVG document (no XML declaration, for inline use).
 pub(crate) fn qr_svg(token: &str) -> Result<String, AppError> {
-    let code = qrcode::QrCode::new(token.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let code =
+        qrcode::QrCode::new(token.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(280, 280)
         .build();
-    Ok(svg.find("<svg").map(|i| svg[i..].to_string()).unwrap_or(svg))
+    Ok(svg
+        .find("<svg")
+        .map(|i| svg[i..].to_string())
+        .unwrap_or(svg))
 }
 
 fn conditions_text(lang: Lang, c: &Conditions) -> Vec<String> {

@@ -17,8 +17,7 @@ use vx_store::ops::{Distribution, NewDistribution, Programme};
 
 use super::permits::invalid_page;
 use super::{
-    concerns, csrf_check, day_or_today, html_page, programme_unit, s, seen_programme, PageResult,
-    S,
+    concerns, csrf_check, day_or_today, html_page, programme_unit, s, seen_programme, PageResult, S,
 };
 use crate::auth::{PageViewer, Viewer};
 use crate::error::{AppError, PageError};
@@ -248,17 +247,23 @@ async fn distribute(
 ) -> PageResult {
     csrf_check(&v, &f.csrf)?;
     let g = seen_programme(&st.store, &v, &id).await?;
-    let (household, hh_unit) =
-        scope::seen_household(&st.store, &v.access, &f.household_id).await?;
+    let (household, hh_unit) = scope::seen_household(&st.store, &v.access, &f.household_id).await?;
     let unit = match f.unit.trim() {
         "" => hh_unit.clone(),
         code => scope::people_unit(&st.store, &v.access, code).await?,
     };
     let handed_on = match f.handed_on.trim() {
         "" => vx_domain::vn_date(chrono::Utc::now()),
-        d => d.parse().map_err(|_| PageError(AppError::not_found_field("handed_on")))?,
+        d => d
+            .parse()
+            .map_err(|_| PageError(AppError::not_found_field("handed_on")))?,
     };
-    let back = format!("/ops/programmes/{}?unit={}&date={}", g.id, enc(unit.code.as_str()), handed_on);
+    let back = format!(
+        "/ops/programmes/{}?unit={}&date={}",
+        g.id,
+        enc(unit.code.as_str()),
+        handed_on
+    );
     let new = NewDistribution {
         programme_id: g.id,
         household_id: household.id,
@@ -270,7 +275,9 @@ async fn distribute(
     };
     match st.store.distribute(&v.user.actor(), &new).await {
         Ok(Ok(_)) => Ok(Redirect::to(&back).into_response()),
-        Ok(Err(earlier)) => draw_programme(&st, &ctx, &v, &g, &unit, handed_on, Some(&earlier)).await,
+        Ok(Err(earlier)) => {
+            draw_programme(&st, &ctx, &v, &g, &unit, handed_on, Some(&earlier)).await
+        }
         Err(vx_store::StoreError::Invalid(m)) => invalid_page(&ctx, &v, &[m], &back),
         Err(e) => Err(e.into()),
     }
@@ -304,7 +311,8 @@ async fn gap_page(
             }
         }
     }
-    let total = |f: fn(&vx_store::ops::GapRow) -> i64| seen_rows.iter().map(|(_, r)| f(r)).sum::<i64>();
+    let total =
+        |f: fn(&vx_store::ops::GapRow) -> i64| seen_rows.iter().map(|(_, r)| f(r)).sum::<i64>();
     let lang = ctx.lang;
     let body = html! {
         (header_markup(lang, &g, &unit, day))
@@ -339,14 +347,12 @@ async fn treasury_xlsx(
         return Err(PageError(AppError::not_found()));
     }
     let list = st.store.distributions(g.id, &unit).await?;
-    let bytes = treasury_book(&g, &list).map_err(|e| PageError(AppError::Internal(e.to_string())))?;
+    let bytes =
+        treasury_book(&g, &list).map_err(|e| PageError(AppError::Internal(e.to_string())))?;
     let file = format!("chi-tra-chuong-trinh-{}-{}.xlsx", g.id, unit.code);
     Ok((
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(XLSX_TYPE),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(XLSX_TYPE)),
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
@@ -393,7 +399,11 @@ pub(crate) fn treasury_book(
         for (c, t) in texts.iter().enumerate() {
             sheet.write_string(r, c as u16 + 1, spreadsheet_safe(t))?;
         }
-        sheet.write_string(r, 5, d.distribution.handed_on.format("%d/%m/%Y").to_string())?;
+        sheet.write_string(
+            r,
+            5,
+            d.distribution.handed_on.format("%d/%m/%Y").to_string(),
+        )?;
         sheet.write_string(r, 6, spreadsheet_safe(&d.distribution.handed_by))?;
         sheet.write_string(r, 7, spreadsheet_safe(&d.distribution.what))?;
         if let Some(a) = d.distribution.amount_vnd {

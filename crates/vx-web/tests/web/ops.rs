@@ -66,7 +66,13 @@ async fn ops_world(app: &App) -> Ops {
     let a = Actor::system("test");
     let unit = |c: &'static str| async move { s.unit(c).await.unwrap().unwrap() };
     let cp = s
-        .create_checkpoint(&a, &unit("28846").await, "Chốt cầu Phước Thạnh", "QL60", "Tổ 1")
+        .create_checkpoint(
+            &a,
+            &unit("28846").await,
+            "Chốt cầu Phước Thạnh",
+            "QL60",
+            "Tổ 1",
+        )
         .await
         .unwrap();
     let cp_out = s
@@ -100,7 +106,9 @@ async fn ops_world(app: &App) -> Ops {
         .create_business(&a, &unit("2924201").await, &b("Xưởng Tân An"))
         .await
         .unwrap();
-    s.add_worker(&a, business.id, app.seed.people["A"].id).await.unwrap();
+    s.add_worker(&a, business.id, app.seed.people["A"].id)
+        .await
+        .unwrap();
     let g = |unit: &str| NewProgramme {
         name: "Túi an sinh".into(),
         kind: AidKind::Goods,
@@ -147,7 +155,10 @@ async fn a_commune_issues_a_permit_and_its_checkpoint_verifies_it() {
         let xa = app.login("xa").await;
         let (status, page) = app.text(&xa.client, "/ops?unit=28846").await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(page.contains("Chốt cầu Phước Thạnh") && page.contains("Công ty May Giao Long"), "{page}");
+        assert!(
+            page.contains("Chốt cầu Phước Thạnh") && page.contains("Công ty May Giao Long"),
+            "{page}"
+        );
         assert!(page.contains("Cấp giấy đi đường"));
 
         // Issue a permit through the form: a person, negative test within 72 hours.
@@ -174,7 +185,10 @@ async fn a_commune_issues_a_permit_and_its_checkpoint_verifies_it() {
         let permit_path = last_path(&r);
         let (status, page) = app.text(&xa.client, &permit_path).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("<svg") && page.contains("Trần Văn Bảy"), "{page}");
+        assert!(
+            page.contains("<svg") && page.contains("Trần Văn Bảy"),
+            "{page}"
+        );
         let token = {
             let start = page.find("VX1.").unwrap();
             let end = start + page[start..].find('<').unwrap();
@@ -187,8 +201,15 @@ async fn a_commune_issues_a_permit_and_its_checkpoint_verifies_it() {
         let r = xa
             .client
             .post(app.url("/ops/permits"))
-            .form(&[("csrf", xa.csrf.as_str()), ("unit", "28846"), ("kind", "vehicle"),
-                ("plate", "XYZ"), ("name", "A"), ("purpose", ""), ("destinations", "")])
+            .form(&[
+                ("csrf", xa.csrf.as_str()),
+                ("unit", "28846"),
+                ("kind", "vehicle"),
+                ("plate", "XYZ"),
+                ("name", "A"),
+                ("purpose", ""),
+                ("destinations", ""),
+            ])
             .send()
             .await
             .unwrap();
@@ -205,24 +226,38 @@ async fn a_commune_issues_a_permit_and_its_checkpoint_verifies_it() {
             async move {
                 let r = client
                     .post(url)
-                    .form(&[("csrf", csrf.as_str()), ("token", token.as_str()), ("direction", "in"),
-                        ("test", test), ("test_on", today.as_str())])
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("token", token.as_str()),
+                        ("direction", "in"),
+                        ("test", test),
+                        ("test_on", today.as_str()),
+                    ])
                     .send()
                     .await
                     .unwrap();
                 let status = r.status();
-                let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+                let location = r
+                    .headers()
+                    .get("location")
+                    .map(|l| l.to_str().unwrap().to_string());
                 assert_eq!(status, StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
                 location.unwrap()
             }
         };
         let back = cross(token.clone(), "negative").await;
         let (_, page) = app.text(&xa.client, &back).await;
-        assert!(page.contains("CHO QUA") && page.contains("Trần Văn Bảy"), "{page}");
+        assert!(
+            page.contains("CHO QUA") && page.contains("Trần Văn Bảy"),
+            "{page}"
+        );
         // Without a test: refused, and why.
         let back = cross(token.clone(), "").await;
         let (_, page) = app.text(&xa.client, &back).await;
-        assert!(page.contains("KHÔNG CHO QUA") && page.contains("72 giờ"), "{page}");
+        assert!(
+            page.contains("KHÔNG CHO QUA") && page.contains("72 giờ"),
+            "{page}"
+        );
         // Forged: the signature of another token on these claims.
         let other = app.store.permit(o.permit).await.unwrap().unwrap();
         let other_token = app.store.permit_token(&other).await.unwrap();
@@ -261,11 +296,16 @@ async fn a_commune_issues_a_permit_and_its_checkpoint_verifies_it() {
         let huyen = app.login("huyen").await;
         let (status, page) = app.text(&huyen.client, &cp).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(!page.contains("Trần Văn Bảy") && page.contains("không hiển thị thông tin cá nhân"), "{page}");
+        assert!(
+            !page.contains("Trần Văn Bảy") && page.contains("không hiển thị thông tin cá nhân"),
+            "{page}"
+        );
         // Every write audited.
         let audit = app.store.audit_log(None, None, 100).await.unwrap();
         assert_eq!(audit.iter().filter(|e| e.entity == "crossings").count(), 4);
-        assert!(audit.iter().any(|e| e.entity == "permits" && e.action == "revoke"));
+        assert!(audit
+            .iter()
+            .any(|e| e.entity == "permits" && e.action == "revoke"));
     })
     .await;
 }
@@ -280,7 +320,12 @@ async fn the_api_verifies_tokens_syncs_revocations_and_refuses_double_aid() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(key["public_key_hex"].as_str().unwrap().len(), 64);
         let (status, p) = app
-            .api(&xa, Method::GET, &format!("/api/v1/permits/{}", o.permit), None)
+            .api(
+                &xa,
+                Method::GET,
+                &format!("/api/v1/permits/{}", o.permit),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{p}");
         let token = p["token"].as_str().unwrap().to_string();
@@ -288,7 +333,11 @@ async fn the_api_verifies_tokens_syncs_revocations_and_refuses_double_aid() {
             let body = json!({"token": token, "at": at});
             let xa = xa.clone();
             let app = &app;
-            async move { app.api(&xa, Method::POST, "/api/v1/permits/verify", Some(body)).await.1 }
+            async move {
+                app.api(&xa, Method::POST, "/api/v1/permits/verify", Some(body))
+                    .await
+                    .1
+            }
         };
         let ok = verify(token.clone(), None).await;
         assert_eq!(ok["valid"], true, "{ok}");
@@ -302,13 +351,22 @@ async fn the_api_verifies_tokens_syncs_revocations_and_refuses_double_aid() {
         let mut tampered = token.clone();
         tampered.insert(6, 'x');
         let tampered = verify(tampered, None).await;
-        assert!(["forged", "malformed"].contains(&tampered["reason"].as_str().unwrap()), "{tampered}");
+        assert!(
+            ["forged", "malformed"].contains(&tampered["reason"].as_str().unwrap()),
+            "{tampered}"
+        );
 
         // A checkpoint device records a crossing by the API: plate checked against the permit.
         let (status, c) = app
-            .api(&xa, Method::POST, &format!("/api/v1/checkpoints/{}/crossings", o.cp),
-                Some(json!({"token": token, "plate": "71C-999.99", "direction": "out",
-                    "test": "negative", "test_on": vx_domain::vn_date(Utc::now()).to_string()})))
+            .api(
+                &xa,
+                Method::POST,
+                &format!("/api/v1/checkpoints/{}/crossings", o.cp),
+                Some(
+                    json!({"token": token, "plate": "71C-999.99", "direction": "out",
+                    "test": "negative", "test_on": vx_domain::vn_date(Utc::now()).to_string()}),
+                ),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{c}");
         assert_eq!(c["allowed"], false);
@@ -316,20 +374,39 @@ async fn the_api_verifies_tokens_syncs_revocations_and_refuses_double_aid() {
 
         // Revocations since a moment.
         let before = (Utc::now() - Duration::seconds(2)).to_rfc3339();
-        app.store.revoke_permit(&Actor::system("test"), o.permit, "mất giấy").await.unwrap();
+        app.store
+            .revoke_permit(&Actor::system("test"), o.permit, "mất giấy")
+            .await
+            .unwrap();
         let (_, r) = app
-            .api(&xa, Method::GET, &format!("/api/v1/permits/revocations?since={}", before.replace('+', "%2B")), None)
+            .api(
+                &xa,
+                Method::GET,
+                &format!(
+                    "/api/v1/permits/revocations?since={}",
+                    before.replace('+', "%2B")
+                ),
+                None,
+            )
             .await;
         assert_eq!(r["revoked"][0]["id"], o.permit, "{r}");
         assert_eq!(verify(token, None).await["reason"], "revoked");
 
         // Business status with reasons.
         let (status, b) = app
-            .api(&xa, Method::GET, &format!("/api/v1/businesses/{}/status", o.business), None)
+            .api(
+                &xa,
+                Method::GET,
+                &format!("/api/v1/businesses/{}/status", o.business),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{b}");
         assert_eq!(b["status"], "closed", "no level stored today: {b}");
-        assert!(b["reasons_vi"][0].as_str().unwrap().contains("Chưa có cấp độ"));
+        assert!(b["reasons_vi"][0]
+            .as_str()
+            .unwrap()
+            .contains("Chưa có cấp độ"));
 
         // Distribution, then the same household again: 409 with the earlier record.
         let hh = app.seed.households["A"].id;
@@ -345,15 +422,28 @@ async fn the_api_verifies_tokens_syncs_revocations_and_refuses_double_aid() {
         // A household that is not eligible: 422.
         let b_hh = app.seed.households["B"].id;
         let (status, _) = app
-            .api(&xa, Method::POST, &path, Some(json!({"household_id": b_hh, "handed_by": "x", "receipt": "y"})))
+            .api(
+                &xa,
+                Method::POST,
+                &path,
+                Some(json!({"household_id": b_hh, "handed_by": "x", "receipt": "y"})),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         // The gap report: A supported, nothing missing in Ấp 1.
         let (status, gap) = app
-            .api(&xa, Method::GET, &format!("/api/v1/programmes/{}/gap?unit=28846", o.programme), None)
+            .api(
+                &xa,
+                Method::GET,
+                &format!("/api/v1/programmes/{}/gap?unit=28846", o.programme),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{gap}");
-        assert_eq!(gap["rows"], json!([{"unit": "2884601", "name": "Ấp 1", "eligible": 1, "supported": 1, "gap": 0}]));
+        assert_eq!(
+            gap["rows"],
+            json!([{"unit": "2884601", "name": "Ấp 1", "eligible": 1, "supported": 1, "gap": 0}])
+        );
     })
     .await;
 }
@@ -367,7 +457,10 @@ async fn double_aid_through_the_page_shows_the_earlier_record_and_the_treasury_f
         let path = format!("/ops/programmes/{}?unit=2884601", o.programme);
         let (status, page) = app.text(&ap.client, &path).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(page.contains("Hộ nghèo") && page.contains("2884601-0001"), "{page}");
+        assert!(
+            page.contains("Hộ nghèo") && page.contains("2884601-0001"),
+            "{page}"
+        );
         let post = |receipt: &'static str| {
             let client = ap.client.clone();
             let csrf = ap.csrf.clone();
@@ -376,8 +469,13 @@ async fn double_aid_through_the_page_shows_the_earlier_record_and_the_treasury_f
             async move {
                 client
                     .post(url)
-                    .form(&[("csrf", csrf.as_str()), ("household_id", hh.as_str()), ("unit", "2884601"),
-                        ("handed_by", "=cmd|' /C calc'!A0"), ("receipt", receipt)])
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("household_id", hh.as_str()),
+                        ("unit", "2884601"),
+                        ("handed_by", "=cmd|' /C calc'!A0"),
+                        ("receipt", receipt),
+                    ])
                     .send()
                     .await
                     .unwrap()
@@ -387,16 +485,25 @@ async fn double_aid_through_the_page_shows_the_earlier_record_and_the_treasury_f
         let r = post("BN-8").await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
         let page = r.text().await.unwrap();
-        assert!(page.contains("đã nhận hỗ trợ") && page.contains("BN-7"), "{page}");
+        assert!(
+            page.contains("đã nhận hỗ trợ") && page.contains("BN-7"),
+            "{page}"
+        );
         let r = app
-            .get(&ap.client, &format!("/ops/programmes/{}/treasury.xlsx?unit=2884601", o.programme))
+            .get(
+                &ap.client,
+                &format!("/ops/programmes/{}/treasury.xlsx?unit=2884601", o.programme),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let bytes = r.bytes().await.unwrap();
         // The officer's name typed as a formula is written as text, never a formula.
         let table = vx_import::read_table_from_bytes("chi-tra.xlsx", &bytes).unwrap();
         let cells: Vec<&String> = table.rows.iter().flat_map(|(_, r)| r.iter()).collect();
-        assert!(cells.iter().any(|c| c.as_str() == "'=cmd|' /C calc'!A0"), "{cells:?}");
+        assert!(
+            cells.iter().any(|c| c.as_str() == "'=cmd|' /C calc'!A0"),
+            "{cells:?}"
+        );
         assert!(cells.iter().all(|c| !c.starts_with('=')), "{cells:?}");
         assert!(cells.iter().any(|c| c.as_str() == "BN-7"), "{cells:?}");
     })
