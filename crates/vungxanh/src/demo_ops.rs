@@ -18,7 +18,7 @@ use vx_domain::ops::permit::{
 };
 use vx_domain::ops::support::{AidKind, Combine, NewProgramme, Rule};
 use vx_domain::{Person, Unit, UnitCode};
-use vx_store::ops::{NewBusiness, NewCrossing, NewDistribution};
+use vx_store::ops::{Handed, NewBusiness, NewCrossing, NewDistribution};
 use vx_store::{Actor, PeopleQuery, Store};
 
 /// The day of the demo's crossings and distributions.
@@ -459,7 +459,7 @@ pub async fn seed(store: &Store) -> Result<String> {
                 },
             )
             .await?;
-        given += usize::from(r.is_ok());
+        given += usize::from(matches!(r, Handed::Recorded(_)));
     }
     Ok(format!(
         "{} checkpoints, {} permits, {crossings} crossings ({refused} turned back) on {DAY}, \

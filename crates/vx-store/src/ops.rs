@@ -11,4 +11,4 @@ mod support;
 
 pub use businesses::{Business, NewBusiness, WorkerState};
 pub use permits::{Checkpoint, Crossing, NewCrossing, Permit};
-pub use support::{Distribution, EligibleHousehold, GapRow, NewDistribution, Programme};
+pub use support::{Distribution, EligibleHousehold, GapRow, Handed, NewDistribution, Programme};

@@ -223,7 +223,7 @@ impl Reason {
         match self {
             Reason::NoLevel => "Chưa có cấp độ dịch của địa bàn cho ngày này: chưa thể cho hoạt động.".into(),
             Reason::LevelAllows { level, sector } => format!(
-                "Địa bàn cấp {level} ({}): ngành \"{}\" được hoạt động.",
+                "Địa bàn cấp {level} ({}): ngành \"{}\" được phép hoạt động.",
                 level_vi(*level),
                 sector.name_vi()
             ),
@@ -260,10 +260,10 @@ impl Reason {
             ),
             Reason::NoSafetyPlan => "No approved COVID-19 safety plan.".into(),
             Reason::TestsOverdue { workers } => {
-                format!("{workers} workers overdue for their routine test.")
+                format!("{workers} worker(s) overdue for their routine test.")
             }
             Reason::PositiveWorker { workers } => {
-                format!("{workers} workers positive (F0) in the last 14 days.")
+                format!("{workers} worker(s) positive (F0) in the last 14 days.")
             }
         }
     }
@@ -341,7 +341,6 @@ pub fn decide(
             } else if arr.one_route {
                 conditions.push(Condition::OneRouteTwoDestinations);
             } else {
-                reasons.push(Reason::LevelAllows { level, sector });
                 reasons.push(Reason::NeedsArrangement { level });
             }
             true
@@ -350,10 +349,7 @@ pub fn decide(
     };
     if !allowed {
         reasons.push(Reason::LevelForbids { level, sector });
-    } else if !reasons
-        .iter()
-        .any(|r| matches!(r, Reason::LevelAllows { .. }))
-    {
+    } else if reasons.is_empty() {
         reasons.insert(0, Reason::LevelAllows { level, sector });
     }
     if level >= 2 && !arr.safety_plan {

@@ -230,7 +230,7 @@ fn businesses_open_by_level_and_their_own_conditions() {
         plan,
         ok,
         "closed",
-        &["level-allows", "needs-arrangement"],
+        &["needs-arrangement"],
     );
     check(
         Some(4),
@@ -337,4 +337,62 @@ proptest! {
         prop_assert!(!safe.starts_with(['=', '+', '-', '@', '\t', '\r']));
         prop_assert!(safe.ends_with(&s));
     }
+}
+
+/// The explanations an officer reads, in both languages.
+#[test]
+fn explanations_read_well() {
+    let plan = Arrangements {
+        safety_plan: true,
+        ..Default::default()
+    };
+    let overdue = WorkforceState {
+        workers: 12,
+        overdue: 3,
+        positive: 1,
+    };
+    let mut out = Vec::new();
+    for (level, sector, arr, work) in [
+        (
+            Some(4),
+            Sector::Manufacturing,
+            plan,
+            WorkforceState::default(),
+        ),
+        (Some(3), Sector::Food, plan, overdue),
+        (
+            Some(2),
+            Sector::Services,
+            Arrangements::default(),
+            WorkforceState::default(),
+        ),
+        (None, Sector::Essential, plan, WorkforceState::default()),
+    ] {
+        let d = decide(level, sector, arr, work);
+        out.push(format!(
+            "level {level:?}, {}: {}",
+            sector.as_str(),
+            d.status.name_vi()
+        ));
+        if let Status::Conditional { conditions } = &d.status {
+            for c in conditions {
+                out.push(format!("  * {} / {}", c.text_vi(), c.text_en()));
+            }
+        }
+        for r in &d.reasons {
+            out.push(format!("  - {}", r.text_vi()));
+            out.push(format!("    {}", r.text_en()));
+        }
+    }
+    for r in [
+        Refusal::Malformed,
+        Refusal::Forged,
+        Refusal::Expired {
+            at: at("2021-09-15T00:00:00Z"),
+        },
+        Refusal::Revoked { id: 7 },
+    ] {
+        out.push(format!("{}: {} / {}", r.code(), r.text_vi(), r.text_en()));
+    }
+    insta::assert_snapshot!(out.join("\n"));
 }

@@ -126,6 +126,15 @@ fn distribution_from(r: DistributionRow) -> Distribution {
     }
 }
 
+/// What [`Store::distribute`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Handed {
+    /// Recorded now.
+    Recorded(Distribution),
+    /// Refused: the household had already received the programme's aid; the earlier record.
+    Earlier(Distribution),
+}
+
 /// A household with the rules that make it eligible, and its distribution if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EligibleHousehold {
@@ -295,14 +304,10 @@ impl Store {
     }
 
     /// Records a distribution (audited). A household already supported by the programme is
-    /// refused with the earlier record: `Ok(Err(earlier))`. The UNIQUE constraint on
+    /// refused with the earlier record: [`Handed::Earlier`]. The UNIQUE constraint on
     /// (programme, household) decides between concurrent entries. A household outside the
     /// programme's unit, or not eligible on the day, is refused as invalid.
-    pub async fn distribute(
-        &self,
-        actor: &Actor,
-        d: &NewDistribution,
-    ) -> Result<std::result::Result<Distribution, Distribution>> {
+    pub async fn distribute(&self, actor: &Actor, d: &NewDistribution) -> Result<Handed> {
         let g = self
             .programme(d.programme_id)
             .await?
@@ -316,7 +321,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("unit {}", household.unit_id)))?;
         if let Some(earlier) = self.distribution_of(d.programme_id, d.household_id).await? {
-            return Ok(Err(earlier));
+            return Ok(Handed::Earlier(earlier));
         }
         let eligible = self
             .eligible_households(&g, &unit, d.handed_on)
@@ -372,8 +377,8 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound("distribution".into()))?;
         Ok(match inserted {
-            Some(_) => Ok(found),
-            None => Err(found),
+            Some(_) => Handed::Recorded(found),
+            None => Handed::Earlier(found),
         })
     }
 

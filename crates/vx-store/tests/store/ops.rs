@@ -10,7 +10,7 @@ use vx_domain::ops::permit::{
 };
 use vx_domain::ops::support::{AidKind, Combine, NewProgramme, Rule};
 use vx_domain::{HouseholdCode, Person, Sex, UnitCode};
-use vx_store::ops::{NewBusiness, NewCrossing, NewDistribution};
+use vx_store::ops::{Handed, NewBusiness, NewCrossing, NewDistribution};
 use vx_store::{Store, StoreError};
 
 use crate::{actor, each_backend, household, person, seed_units};
@@ -435,8 +435,10 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
         let first = store
             .distribute(&actor(), &handed(g.id, h1.id, "BN-0001"))
             .await
-            .unwrap()
             .unwrap();
+        let Handed::Recorded(first) = first else {
+            panic!("first distribution refused: {first:?}")
+        };
         assert_eq!(
             first.distribution.what,
             "10 kg gạo, 1 thùng mì, 1 chai dầu ăn"
@@ -445,8 +447,10 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
         let earlier = store
             .distribute(&actor(), &handed(g.id, h1.id, "BN-0099"))
             .await
-            .unwrap()
-            .unwrap_err();
+            .unwrap();
+        let Handed::Earlier(earlier) = earlier else {
+            panic!("second distribution recorded: {earlier:?}")
+        };
         assert_eq!(earlier.id, first.id);
         assert_eq!(earlier.distribution.receipt, "BN-0001");
         // Not eligible: refused.
@@ -469,12 +473,17 @@ async fn aid_goes_once_to_each_eligible_household_and_the_gap_shows() {
             .into_iter()
             .map(|r| r.unwrap().unwrap())
             .collect();
-        let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-        assert_eq!(won.len(), 1, "{results:?}");
-        assert!(results
+        let won: Vec<_> = results
             .iter()
-            .filter_map(|r| r.as_ref().err())
-            .all(|e| e.id == won[0].id));
+            .filter_map(|r| match r {
+                Handed::Recorded(d) => Some(d),
+                Handed::Earlier(_) => None,
+            })
+            .collect();
+        assert_eq!(won.len(), 1, "{results:?}");
+        assert!(results.iter().all(|r| match r {
+            Handed::Recorded(d) | Handed::Earlier(d) => d.id == won[0].id,
+        }));
         let audit = store.audit_log(None, None, 200).await.unwrap();
         assert_eq!(
             audit.iter().filter(|a| a.entity == "distributions").count(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use vx_domain::ops::business::Status;
 use vx_domain::ops::permit::{verify, Holder};
-use vx_store::ops::{Distribution, NewDistribution};
+use vx_store::ops::{Distribution, Handed, NewDistribution};
 use vx_store::StoreError;
 
 use super::permits::{decide_crossing, CrossingForm};
@@ -541,7 +541,7 @@ async fn post_distribution(
         receipt: input.receipt,
     };
     match st.store.distribute(&v.user.actor(), &new).await {
-        Ok(Ok(d)) => Ok((
+        Ok(Handed::Recorded(d)) => Ok((
             StatusCode::CREATED,
             Json(DistributionAnswer {
                 recorded: true,
@@ -550,7 +550,7 @@ async fn post_distribution(
             }),
         )
             .into_response()),
-        Ok(Err(earlier)) => Ok((
+        Ok(Handed::Earlier(earlier)) => Ok((
             StatusCode::CONFLICT,
             Json(DistributionAnswer {
                 recorded: false,

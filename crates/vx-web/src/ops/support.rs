@@ -13,7 +13,7 @@ use maud::html;
 use serde::Deserialize;
 use vx_domain::ops::support::{spreadsheet_safe, AidKind, Combine, NewProgramme, Rule};
 use vx_domain::{Role, Unit, UnitCode};
-use vx_store::ops::{Distribution, NewDistribution, Programme};
+use vx_store::ops::{Distribution, Handed, NewDistribution, Programme};
 
 use super::permits::invalid_page;
 use super::{
@@ -274,8 +274,8 @@ async fn distribute(
         receipt: f.receipt.trim().to_string(),
     };
     match st.store.distribute(&v.user.actor(), &new).await {
-        Ok(Ok(_)) => Ok(Redirect::to(&back).into_response()),
-        Ok(Err(earlier)) => {
+        Ok(Handed::Recorded(_)) => Ok(Redirect::to(&back).into_response()),
+        Ok(Handed::Earlier(earlier)) => {
             draw_programme(&st, &ctx, &v, &g, &unit, handed_on, Some(&earlier)).await
         }
         Err(vx_store::StoreError::Invalid(m)) => invalid_page(&ctx, &v, &[m], &back),

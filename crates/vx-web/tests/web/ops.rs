@@ -569,6 +569,9 @@ async fn ops_scope_matrix() {
     .await;
 }
 
+/// A write: user, path, form fields.
+type WriteCase = (&'static str, String, Vec<(&'static str, String)>);
+
 /// Every new write route, aimed outside the writer's scope (or at data its role may not
 /// read): 404, and nothing written.
 #[tokio::test]
@@ -581,7 +584,7 @@ async fn ops_writes_outside_scope_are_404() {
         let a = app.seed.people["A"].id.to_string();
         let before = app.store.audit_log(None, None, 1000).await.unwrap().len();
         // (user, path, form)
-        let cases: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+        let cases: Vec<WriteCase> = vec![
             ("xa", "/ops/checkpoints".into(), vec![("unit", "29242".into()), ("name", "x".into())]),
             ("ap", "/ops/checkpoints".into(), vec![("unit", "2884601".into()), ("name", "x".into())]),
             ("xa", "/ops/permits".into(), vec![("unit", "29242".into()), ("name", "x".into())]),
