@@ -126,6 +126,7 @@ strings! {
     Trace => "Truy vết qua chốt và nơi làm việc", "Tracing through checkpoints and workplaces";
     CrossedWith => "Cùng qua chốt (trong vòng 30 phút)", "Crossed with (within 30 minutes)";
     Workplaces => "Doanh nghiệp bị ảnh hưởng", "Businesses affected";
+    Elsewhere => "doanh nghiệp ngoài địa bàn quản lý (báo cấp trên để xử lý)", "business(es) outside your area (report to the level above)";
     Businesses => "Doanh nghiệp, hộ kinh doanh", "Businesses";
     NoBusinesses => "Chưa có doanh nghiệp nào.", "No business yet.";
     NewBusiness => "Đăng ký doanh nghiệp", "Register a business";

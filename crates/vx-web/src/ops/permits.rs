@@ -751,9 +751,11 @@ async fn trace_page(
         }
     }
     let mut businesses = Vec::new();
+    let mut elsewhere = 0;
     for b in st.store.businesses_of_worker(person.id).await? {
-        if let Ok((b, unit)) = super::seen_business(&st.store, &v, &b.id.to_string()).await {
-            businesses.push((b, unit));
+        match super::seen_business(&st.store, &v, &b.id.to_string()).await {
+            Ok((b, unit)) => businesses.push((b, unit)),
+            Err(_) => elsewhere += 1,
         }
     }
     let body = html! {
@@ -773,7 +775,8 @@ async fn trace_page(
             }
         }
         h2 { (s(lang, S::Workplaces)) }
-        @if businesses.is_empty() { p { (s(lang, S::None_)) } }
+        @if businesses.is_empty() && elsewhere == 0 { p { (s(lang, S::None_)) } }
+        @if elsewhere > 0 { p { strong { (elsewhere) } " " (s(lang, S::Elsewhere)) } }
         ul { @for (b, unit) in &businesses {
             li { a href={"/ops/businesses/" (b.id)} { (b.business.name) } " · " (unit.full_name)
                 " (" (b.workers) " " (s(lang, S::Workers).to_lowercase()) ")" }

@@ -300,6 +300,18 @@ async fn a_commune_issues_a_permit_and_its_checkpoint_verifies_it() {
             !page.contains("Trần Văn Bảy") && page.contains("không hiển thị thông tin cá nhân"),
             "{page}"
         );
+        // Tracing a worker shows the business and its unit.
+        let (status, page) = app
+            .text(
+                &xa.client,
+                &format!("/ops/people/{}/trace", app.seed.people["A"].id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Công ty May Giao Long") && page.contains("Ấp 1"),
+            "{page}"
+        );
         // Every write audited.
         let audit = app.store.audit_log(None, None, 100).await.unwrap();
         assert_eq!(audit.iter().filter(|e| e.entity == "crossings").count(), 4);
