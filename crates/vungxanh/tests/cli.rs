@@ -178,6 +178,10 @@ fn demo_builds_once_and_reuses() {
     let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));
     assert!(out.contains("imported people.csv: 160000 rows"), "{out}");
     assert!(out.contains("huyen.chauthanh"), "{out}");
+    assert!(
+        out.contains("3 checkpoints,") && out.contains("food packages to"),
+        "{out}"
+    );
 
     // The outbreak: Phước Thạnh clean first, most communes clean by mid-September, one
     // commune re-emerging after 14 clean days, screening rounds with retests of positive pools.
