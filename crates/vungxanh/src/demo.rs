@@ -189,5 +189,8 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
     crate::demo_outbreak::seed(store, seed).await?;
     step("outbreak of Aug–Oct 2021", t);
     crate::demo_zones::seed(store).await?; // zone status: heads, levels, target, green zones
+
+    let t = Instant::now();
+    step(&crate::demo_ops::seed(store).await?, t);
     Ok(())
 }

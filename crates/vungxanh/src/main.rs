@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod demo;
+mod demo_ops;
 mod demo_outbreak;
 mod demo_zones;
 mod epi_cmd;

@@ -184,6 +184,10 @@ fn demo_builds_once_and_reuses() {
         "{out}"
     );
     assert!(out.contains("1 accountability review(s) opened"), "{out}");
+    assert!(
+        out.contains("3 checkpoints,") && out.contains("food packages to"),
+        "{out}"
+    );
 
     // The outbreak: Phước Thạnh clean first, most communes clean by mid-September, one
     // commune re-emerging after 14 clean days, screening rounds with retests of positive pools.

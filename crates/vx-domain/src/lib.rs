@@ -8,6 +8,7 @@
 mod access;
 pub mod epi;
 mod interchange;
+pub mod ops;
 mod person;
 mod text;
 mod unit;

@@ -25,6 +25,7 @@ pub mod bench;
 mod bulk;
 mod epi;
 mod import;
+pub mod ops;
 mod registry;
 #[cfg(feature = "testing")]
 pub mod testing;

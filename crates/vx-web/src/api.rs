@@ -130,6 +130,7 @@ pub fn openapi_document() -> &'static str {
         let mut doc = ApiDoc::openapi();
         doc.merge(crate::epi::openapi());
         doc.merge(crate::zones::openapi());
+        doc.merge(crate::ops::openapi());
         doc.to_pretty_json()
             .expect("the OpenAPI document serialises")
     })

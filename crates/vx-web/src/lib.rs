@@ -31,6 +31,7 @@ mod epi;
 mod error;
 mod i18n;
 mod input;
+mod ops;
 mod pages;
 mod scope;
 mod zones;
@@ -93,6 +94,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(pages::routes())
         .merge(epi::routes())
         .merge(zones::routes())
+        .merge(ops::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))

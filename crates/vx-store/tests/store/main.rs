@@ -3,6 +3,7 @@
 //! record's tests.
 
 mod epi;
+mod ops;
 mod zones;
 
 use vx_domain::{

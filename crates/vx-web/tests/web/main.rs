@@ -3,6 +3,7 @@
 //! binary for the crate; `epi` and `zones` hold the tests of those parts.
 
 mod epi;
+mod ops;
 mod zones;
 
 use std::collections::HashMap;
@@ -1051,6 +1052,7 @@ async fn openapi_lists_every_api_route() {
             epi::API_ROUTES
                 .iter()
                 .chain(zones::API_ROUTES)
+                .chain(ops::API_ROUTES)
                 .map(|(m, p)| (m.to_string(), p.to_string())),
         );
         for (method, path) in &expected {
