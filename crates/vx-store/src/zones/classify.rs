@@ -11,6 +11,7 @@ use vx_rules::{
 };
 
 use super::{next_day, ZoneBatch};
+use crate::bulk::{BulkInsert, Cell};
 use crate::{audit_log, path_end, with_pool, Actor, Result, Store, StoreError};
 
 /// What a classification run did.
@@ -336,36 +337,40 @@ impl Store {
                         .bind(from).bind(to).bind(*id).execute(&mut *tx).await?;
                 }
             }
-            for chunk in rows.chunks(400) {
-                let mut sql = String::from(
-                    "INSERT INTO zone_levels (unit_id, day, rule_set_id, rule_set_version, level, in_force, \
-                     announced_level, announced_on, announced_from, method, incomplete, reasons, computed_at) VALUES ",
-                );
-                for r in 0..chunk.len() {
-                    if r > 0 { sql.push(','); }
-                    let b = r * 13;
-                    sql.push('(');
-                    for c in 1..=13 {
-                        if c > 1 { sql.push(','); }
-                        sql.push_str(&format!("${}", b + c));
-                    }
-                    sql.push(')');
-                }
-                let mut q = sqlx::query(&sql);
-                for (unit_id, date, s, o) in chunk {
+            // COPY on PostgreSQL, multi-row inserts on SQLite.
+            let reasons: Vec<String> = rows
+                .iter()
+                .map(|(_, _, _, o)| serde_json::to_string(&o.reasons).expect("reasons serialise"))
+                .collect();
+            let cells: Vec<Vec<Cell<'_>>> = rows
+                .iter()
+                .zip(&reasons)
+                .map(|((unit_id, date, s, o), reasons)| {
                     let rs = &sets[*s];
-                    q = q.bind(*unit_id).bind(*date).bind(rs.id.clone()).bind(i64::from(rs.version))
-                        .bind(i64::from(o.level.number())).bind(i64::from(o.in_force.number()))
-                        .bind(o.announced.map(|a| i64::from(a.level.number())))
-                        .bind(o.announced.map(|a| a.announced_on))
-                        .bind(o.announced.map(|a| a.effective_from))
-                        .bind(if o.method == Method::Rollup { "rollup" } else { "criteria" })
-                        .bind(o.incomplete)
-                        .bind(serde_json::to_string(&o.reasons).expect("reasons serialise"))
-                        .bind(now);
-                }
-                q.execute(&mut *tx).await?;
-            }
+                    vec![
+                        Cell::Int(*unit_id),
+                        Cell::Date(*date),
+                        Cell::Text(&rs.id),
+                        Cell::Int(i64::from(rs.version)),
+                        Cell::Int(i64::from(o.level.number())),
+                        Cell::Int(i64::from(o.in_force.number())),
+                        o.announced.map(|a| i64::from(a.level.number())).into(),
+                        o.announced.map(|a| a.announced_on).into(),
+                        o.announced.map(|a| a.effective_from).into(),
+                        Cell::Text(if o.method == Method::Rollup { "rollup" } else { "criteria" }),
+                        Cell::Bool(o.incomplete),
+                        Cell::Text(reasons),
+                        Cell::Instant(now),
+                    ]
+                })
+                .collect();
+            tx.bulk_insert(
+                "zone_levels",
+                &["unit_id", "day", "rule_set_id", "rule_set_version", "level", "in_force",
+                  "announced_level", "announced_on", "announced_from", "method", "incomplete",
+                  "reasons", "computed_at"],
+                &cells,
+            ).await?;
             let after = serde_json::json!({"root": root.code.as_str(), "from": from, "to": to,
                 "units": summary.units, "days": summary.days, "stored": summary.stored,
                 "only": only_ids});
