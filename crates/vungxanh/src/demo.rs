@@ -188,5 +188,9 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
     let t = Instant::now();
     crate::demo_outbreak::seed(store, seed).await?;
     step("outbreak of Aug–Oct 2021", t);
+
+    let t = Instant::now();
+    crate::demo_situation::seed(store).await?;
+    step("situation room: levels stored, schematic boundaries, announcements", t);
     Ok(())
 }

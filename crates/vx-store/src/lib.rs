@@ -26,6 +26,7 @@ mod bulk;
 mod epi;
 mod import;
 mod registry;
+mod situation;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod units;
@@ -35,6 +36,9 @@ pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, NewUser, SessionInfo, User};
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};
+pub use situation::{
+    Announcement, BoundariesSummary, Boundary, CurveDay, Figures, RoundFigures, WorkCounts,
+};
 pub use units::{UnitInput, UnitsSummary};
 pub use zones::{
     rules, AdjacencySummary, ClassifySummary, DosePerson, NewDose, Run as ZoneRun, StoredRuleSet,

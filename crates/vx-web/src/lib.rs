@@ -33,11 +33,13 @@ mod i18n;
 mod input;
 mod pages;
 mod scope;
+mod situation;
 mod zones;
 
 pub use api::ApiDoc;
 pub use auth::{hash_password, new_api_token};
 pub use i18n::Lang;
+pub use situation::report::{daily_report, neutralise, DailyReport};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -93,6 +95,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(pages::routes())
         .merge(epi::routes())
         .merge(zones::routes())
+        .merge(situation::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))
