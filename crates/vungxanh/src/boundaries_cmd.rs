@@ -57,7 +57,10 @@ pub async fn import(store: &Store, cmd: SituationImport) -> Result<()> {
             for p in &problems {
                 eprintln!("{name}: feature {}, {}: {}", p.row, p.column, p.message);
             }
-            bail!("{name}: {} features refused, nothing imported", problems.len())
+            bail!(
+                "{name}: {} features refused, nothing imported",
+                problems.len()
+            )
         }
         Err(e) => Err(e).context(name),
     }
@@ -70,7 +73,9 @@ fn points(v: &Value, feature: usize) -> Result<Vec<(f64, f64)>> {
     arr.iter()
         .map(|p| match p.as_array().map(|a| a.as_slice()) {
             Some([x, y, ..]) => match (x.as_f64(), y.as_f64()) {
-                (Some(x), Some(y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => {
+                (Some(x), Some(y))
+                    if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) =>
+                {
                     Ok((x, y))
                 }
                 _ => bail!("feature {feature}: a position must be [longitude, latitude]"),

@@ -191,6 +191,9 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
 
     let t = Instant::now();
     crate::demo_situation::seed(store).await?;
-    step("situation room: levels stored, schematic boundaries, announcements", t);
+    step(
+        "situation room: levels stored, schematic boundaries, announcements",
+        t,
+    );
     Ok(())
 }

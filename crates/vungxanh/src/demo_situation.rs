@@ -43,7 +43,10 @@ fn grid(n: usize, x0: f64, y0: f64, w: f64, h: f64) -> Vec<(f64, f64, f64, f64)>
 }
 
 /// Schematic boundaries of the district's communes and of each commune's hamlets.
-pub async fn schematic_boundaries(store: &Store, district: &vx_domain::Unit) -> Result<Vec<Boundary>> {
+pub async fn schematic_boundaries(
+    store: &Store,
+    district: &vx_domain::Unit,
+) -> Result<Vec<Boundary>> {
     let communes = store.children(Some(&district.code)).await?;
     let mut out = Vec::new();
     // Châu Thành lies around 106.3 E, 10.3 N.

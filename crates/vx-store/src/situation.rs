@@ -10,7 +10,9 @@ use serde::Serialize;
 use vx_domain::Unit;
 
 use crate::zones::{status_from, LevelRow, LEVEL_COLUMNS};
-use crate::{audit_log, path_end, with_pool, Actor, Result, RowProblem, Store, StoreError, ZoneStatus};
+use crate::{
+    audit_log, path_end, with_pool, Actor, Result, RowProblem, Store, StoreError, ZoneStatus,
+};
 
 /// The figures of one unit (its whole subtree) on one day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -191,6 +193,9 @@ fn days_before(d: NaiveDate, n: u64) -> NaiveDate {
     d.checked_sub_days(Days::new(n)).unwrap_or(d)
 }
 
+/// Path, then totals by source, community 7 d and 14 d, all 7 d, the day by source, rows.
+type CaseRow = (String, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
 type RoundRow = (
     String,
     i64,
@@ -211,7 +216,12 @@ impl Store {
     /// Figures of each of `units` on `day`, all of them inside `root`'s subtree (typically
     /// the root and its children): seven grouped queries over the subtree, whatever the
     /// number of units.
-    pub async fn figures(&self, root: &Unit, units: &[Unit], day: NaiveDate) -> Result<Vec<Figures>> {
+    pub async fn figures(
+        &self,
+        root: &Unit,
+        units: &[Unit],
+        day: NaiveDate,
+    ) -> Result<Vec<Figures>> {
         let (from, to) = (root.path.as_str(), path_end(&root.path));
         let roll = Rollup::new(root, units);
         let mut out = vec![Figures::default(); units.len()];
@@ -220,7 +230,7 @@ impl Store {
         let d14 = days_before(day, 13);
 
         // Cases per unit: totals up to the day, the last 14 days, the day.
-        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+        let rows: Vec<CaseRow> = with_pool!(self, p => sqlx::query_as(
             "SELECT u.path, \
              CAST(SUM(k.community) AS BIGINT), CAST(SUM(k.in_quarantine) AS BIGINT), CAST(SUM(k.imported) AS BIGINT), \
              CAST(SUM(CASE WHEN k.day >= $4 THEN k.community ELSE 0 END) AS BIGINT), \
@@ -368,14 +378,21 @@ impl Store {
 
     /// Cases per day over a subtree, by source, for `from..=to` (days without cases
     /// included, as zeros).
-    pub async fn curve(&self, root: &Unit, from: NaiveDate, to: NaiveDate) -> Result<Vec<CurveDay>> {
+    pub async fn curve(
+        &self,
+        root: &Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<CurveDay>> {
         let rows: Vec<(NaiveDate, i64, i64, i64)> = with_pool!(self, p => sqlx::query_as(
             "SELECT k.day, CAST(SUM(k.community) AS BIGINT), CAST(SUM(k.in_quarantine) AS BIGINT), \
              CAST(SUM(k.imported) AS BIGINT) FROM case_day_counts k JOIN units u ON u.id = k.unit_id \
              WHERE u.path >= $1 AND u.path < $2 AND k.day >= $3 AND k.day <= $4 GROUP BY k.day",
         ).bind(&root.path).bind(path_end(&root.path)).bind(from).bind(to).fetch_all(p).await?);
-        let by_day: HashMap<NaiveDate, (i64, i64, i64)> =
-            rows.into_iter().map(|(d, a, b, c)| (d, (a, b, c))).collect();
+        let by_day: HashMap<NaiveDate, (i64, i64, i64)> = rows
+            .into_iter()
+            .map(|(d, a, b, c)| (d, (a, b, c)))
+            .collect();
         Ok(from
             .iter_days()
             .take_while(|d| *d <= to)
@@ -447,7 +464,12 @@ impl Store {
 
     /// What remains to do on `day` in each of `units` (all inside `root`'s subtree): counts
     /// only, from three grouped queries.
-    pub async fn work_counts(&self, root: &Unit, units: &[Unit], day: NaiveDate) -> Result<Vec<WorkCounts>> {
+    pub async fn work_counts(
+        &self,
+        root: &Unit,
+        units: &[Unit],
+        day: NaiveDate,
+    ) -> Result<Vec<WorkCounts>> {
         let (from, to) = (root.path.as_str(), path_end(&root.path));
         let roll = Rollup::new(root, units);
         let mut out = vec![WorkCounts::default(); units.len()];
@@ -511,7 +533,9 @@ impl Store {
             ));
         }
         if body.is_empty() || body.chars().count() > 5000 {
-            return Err(StoreError::Invalid("body: 1 to 5000 characters".to_string()));
+            return Err(StoreError::Invalid(
+                "body: 1 to 5000 characters".to_string(),
+            ));
         }
         let id: i64 = with_pool!(self, p => {
             let mut tx = p.begin().await?;

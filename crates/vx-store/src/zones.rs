@@ -84,7 +84,8 @@ pub(crate) type LevelRow = (
     String,
 );
 
-pub(crate) const LEVEL_COLUMNS: &str = "unit_id, day, rule_set_id, rule_set_version, level, in_force, \
+pub(crate) const LEVEL_COLUMNS: &str =
+    "unit_id, day, rule_set_id, rule_set_version, level, in_force, \
      announced_level, announced_on, announced_from, method, incomplete, reasons";
 
 fn level_of(n: i64) -> Level {

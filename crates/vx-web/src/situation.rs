@@ -304,7 +304,10 @@ pub(crate) fn days_before(d: NaiveDate, n: u64) -> NaiveDate {
 
 pub(crate) fn pct(x: Option<f64>, lang: Lang) -> String {
     match x {
-        Some(v) => format!("{} %", render::format_number((v * 10.0).round() / 10.0, rlang(lang))),
+        Some(v) => format!(
+            "{} %",
+            render::format_number((v * 10.0).round() / 10.0, rlang(lang))
+        ),
         None => "—".into(),
     }
 }
@@ -364,9 +367,12 @@ impl Levels {
         let mut sets = HashMap::new();
         for z in store.levels_of_children(unit, from, to).await? {
             let key = (z.rule_set_id.clone(), z.rule_set_version);
-            if !sets.contains_key(&key) {
-                if let Some(rs) = store.rule_set_version(&key.0, key.1).await? {
-                    sets.insert(key, rs);
+            if let std::collections::hash_map::Entry::Vacant(slot) = sets.entry(key) {
+                if let Some(rs) = store
+                    .rule_set_version(&z.rule_set_id, z.rule_set_version)
+                    .await?
+                {
+                    slot.insert(rs);
                 }
             }
             by_unit.entry(z.unit_id).or_default().push(z);
@@ -375,10 +381,7 @@ impl Levels {
     }
 
     pub(crate) fn on(&self, unit_id: i64, day: NaiveDate) -> Option<&ZoneStatus> {
-        self.by_unit
-            .get(&unit_id)?
-            .iter()
-            .find(|z| z.day == day)
+        self.by_unit.get(&unit_id)?.iter().find(|z| z.day == day)
     }
 
     pub(crate) fn level_on(&self, unit_id: i64, day: NaiveDate) -> Option<Level> {
@@ -415,7 +418,7 @@ pub(crate) async fn status_of(
 ) -> Result<Option<(RuleSet, Outcome, bool)>, AppError> {
     if let Some(z) = levels.on(unit.id, day) {
         if let Some(rs) = levels.rule_set(z) {
-            return Ok(Some((rs.clone(), z.outcome.clone(), true)));
+            return Ok(Some((rs.clone(), z.outcome, true)));
         }
     }
     if !compute {
@@ -425,9 +428,7 @@ pub(crate) async fn status_of(
     let Some(i) = run.batch.units.iter().position(|u| u.id == unit.id) else {
         return Ok(None);
     };
-    Ok(run.days[0][i]
-        .clone()
-        .map(|(s, o)| (run.sets[s].clone(), o, false)))
+    Ok(run.days[0][i].map(|(s, o)| (run.sets[s].clone(), o, false)))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -26,3 +26,8 @@ CREATE TABLE unit_boundaries (
     source      TEXT NOT NULL,
     imported_at TIMESTAMPTZ NOT NULL
 );
+
+-- The dashboard's grouped counts: active people per unit (population where no official
+-- figure) from the index alone, and the samples of one day.
+CREATE INDEX people_unit_active ON people (unit_id, active);
+CREATE INDEX samples_day_unit ON samples (collected_day, unit_id);

@@ -52,7 +52,9 @@ pub(crate) fn level_legend(lang: Lang) -> Markup {
 
 fn nice_max(m: i64) -> i64 {
     let m = m.max(1);
-    for step in [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000] {
+    for step in [
+        1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000,
+    ] {
         if m <= step * 4 {
             return step * 4;
         }
@@ -222,7 +224,11 @@ pub(crate) fn timeline(
                     "<text x=\"{:.1}\" y=\"{:.1}\" font-weight=\"bold\" fill=\"{}\">{}</text>",
                     x + 2.0,
                     y0 + 11.0,
-                    if matches!(l, Some(Level::Green | Level::Red)) { "#fff" } else { "#000" },
+                    if matches!(l, Some(Level::Green | Level::Red)) {
+                        "#fff"
+                    } else {
+                        "#000"
+                    },
                     l.map_or("?".to_string(), |l| l.number().to_string())
                 );
             }

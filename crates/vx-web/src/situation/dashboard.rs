@@ -19,8 +19,7 @@ use vx_store::Figures;
 
 use super::map::{self, Place};
 use super::{
-    charts, days_before, level_class, level_name, num1, parse_day, pct, rlang, status_of, Levels,
-    S,
+    charts, days_before, level_class, level_name, num1, parse_day, pct, rlang, status_of, Levels, S,
 };
 use crate::auth::PageViewer;
 use crate::error::PageError;
@@ -45,7 +44,9 @@ pub(crate) struct DashQuery {
 }
 
 /// The sortable columns of the children table.
-const SORTS: [&str; 9] = ["name", "level", "c7", "c14", "rate", "days", "cov", "pos", "iso"];
+const SORTS: [&str; 9] = [
+    "name", "level", "c7", "c14", "rate", "days", "cov", "pos", "iso",
+];
 
 pub(crate) fn dashboard_href(code: &str, day: NaiveDate) -> String {
     format!("/units/{}/dashboard?date={day}", enc(code))
@@ -61,15 +62,18 @@ fn sort_rows(rows: &mut [Row<'_>], key: &str, desc: bool, day: NaiveDate) {
     let cmp_f = |a: Option<f64>, b: Option<f64>| a.partial_cmp(&b).unwrap_or(Ordering::Equal);
     rows.sort_by(|a, b| {
         let o = match key {
-            "level" => a.level.map(|l| l.number()).cmp(&b.level.map(|l| l.number())),
+            "level" => a
+                .level
+                .map(|l| l.number())
+                .cmp(&b.level.map(|l| l.number())),
             "c7" => a.f.community_7d.cmp(&b.f.community_7d),
             "c14" => a.f.community_14d.cmp(&b.f.community_14d),
             "rate" => cmp_f(a.f.per_100k_7d(), b.f.per_100k_7d()),
-            "days" => a
-                .f
-                .days_since_community(day)
-                .unwrap_or(i64::MAX)
-                .cmp(&b.f.days_since_community(day).unwrap_or(i64::MAX)),
+            "days" => {
+                a.f.days_since_community(day)
+                    .unwrap_or(i64::MAX)
+                    .cmp(&b.f.days_since_community(day).unwrap_or(i64::MAX))
+            }
             "cov" => cmp_f(
                 a.f.round.as_ref().and_then(|r| r.coverage_pct()),
                 b.f.round.as_ref().and_then(|r| r.coverage_pct()),
@@ -138,7 +142,9 @@ async fn dashboard(
             .into_iter()
             .filter(|u| {
                 u.parent_code.as_ref().is_some_and(|p| p != &unit.code)
-                    && children.iter().any(|c| Some(&c.code) == u.parent_code.as_ref())
+                    && children
+                        .iter()
+                        .any(|c| Some(&c.code) == u.parent_code.as_ref())
                     && v.access.sees_unit(u)
             })
             .collect()
@@ -203,12 +209,18 @@ async fn dashboard(
         })
         .collect();
     let tile_groups: Vec<(String, Vec<Place<'_>>)> = if grandchildren.is_empty() {
-        vec![(unit.name.clone(), places.iter().map(|p| Place {
-            unit: p.unit,
-            level: p.level,
-            key: p.key.clone(),
-            href: p.href.clone(),
-        }).collect())]
+        vec![(
+            unit.name.clone(),
+            places
+                .iter()
+                .map(|p| Place {
+                    unit: p.unit,
+                    level: p.level,
+                    key: p.key.clone(),
+                    href: p.href.clone(),
+                })
+                .collect(),
+        )]
     } else {
         let offset = 1 + children.len();
         children
@@ -229,7 +241,9 @@ async fn dashboard(
                     vec![Place {
                         unit: c,
                         level: levels.level_on(c.id, day),
-                        key: key7(&figures[1 + children.iter().position(|x| x.id == c.id).unwrap_or(0)]),
+                        key: key7(
+                            &figures[1 + children.iter().position(|x| x.id == c.id).unwrap_or(0)],
+                        ),
                         href: dashboard_href(c.code.as_str(), day),
                     }]
                 } else {
@@ -255,7 +269,11 @@ async fn dashboard(
 
     let sort_link = |key: &str, label: &str| -> Markup {
         let dir = if sort == key {
-            if desc { "asc" } else { "desc" }
+            if desc {
+                "asc"
+            } else {
+                "desc"
+            }
         } else if key == "name" {
             "asc"
         } else {

@@ -227,7 +227,9 @@ async fn feed(
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     entries.truncate(100);
     let updated = entries.first().map_or(day, |e| e.0);
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">");
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">",
+    );
     let _ = write!(
         s,
         "<title>{} — {}</title><id>tag:vungxanh,2021:feed:{}</id><updated>{updated}T00:00:00+07:00</updated><link rel=\"self\" href=\"/public/units/{}/feed.atom\"/><link href=\"{}\"/><author><name>vungxanh</name></author>",
@@ -353,7 +355,8 @@ async fn levels_json(
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, PageError> {
     let rows = level_records(&st.store, &code, &q).await?;
-    let body = serde_json::to_vec(&rows).map_err(|e| PageError(AppError::Internal(e.to_string())))?;
+    let body =
+        serde_json::to_vec(&rows).map_err(|e| PageError(AppError::Internal(e.to_string())))?;
     Ok(cached(&headers, "application/json", body))
 }
 
@@ -437,7 +440,9 @@ async fn publish(
 ) -> Result<Response, PageError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
     if !v.csrf_ok(&f.csrf) {
-        return Err(PageError(AppError::Forbidden("CSRF token missing or wrong")));
+        return Err(PageError(AppError::Forbidden(
+            "CSRF token missing or wrong",
+        )));
     }
     if !writes_announcements(&v, &unit) {
         return Err(PageError(AppError::Forbidden(
@@ -445,16 +450,24 @@ async fn publish(
         )));
     }
     let Ok(on) = f.published_on.trim().parse::<NaiveDate>() else {
-        return render_announcements(&st, &ctx, &v, &unit, Some("published_on: YYYY-MM-DD".into()))
-            .await;
+        return render_announcements(
+            &st,
+            &ctx,
+            &v,
+            &unit,
+            Some("published_on: YYYY-MM-DD".into()),
+        )
+        .await;
     };
     match st
         .store
         .create_announcement(&v.user.actor(), &unit, &f.title, &f.body, on)
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/units/{}/announcements", enc(unit.code.as_str())))
-            .into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/units/{}/announcements", enc(unit.code.as_str())))
+                .into_response(),
+        ),
         Err(vx_store::StoreError::Invalid(msg)) => {
             render_announcements(&st, &ctx, &v, &unit, Some(msg)).await
         }

@@ -210,15 +210,31 @@ async fn level_map_from_boundaries_snapshot() {
     each_backend(|ts| async move {
         let app = spawn_app(ts).await;
         situation(&app).await;
-        let square = |x: f64| vec![vec![vec![(x, 10.0), (x + 0.1, 10.0), (x + 0.1, 10.1), (x, 10.1), (x, 10.0)]]];
+        let square = |x: f64| {
+            vec![vec![vec![
+                (x, 10.0),
+                (x + 0.1, 10.0),
+                (x + 0.1, 10.1),
+                (x, 10.1),
+                (x, 10.0),
+            ]]]
+        };
         let s = app
             .store
             .import_boundaries(
                 &Actor::system("test"),
                 "test.geojson",
                 &[
-                    Boundary { unit_code: "28846".into(), polygons: square(106.0), schematic: true },
-                    Boundary { unit_code: "28804".into(), polygons: square(106.1), schematic: true },
+                    Boundary {
+                        unit_code: "28846".into(),
+                        polygons: square(106.0),
+                        schematic: true,
+                    },
+                    Boundary {
+                        unit_code: "28804".into(),
+                        polygons: square(106.1),
+                        schematic: true,
+                    },
                 ],
             )
             .await
@@ -230,7 +246,11 @@ async fn level_map_from_boundaries_snapshot() {
             .import_boundaries(
                 &Actor::system("test"),
                 "bad.geojson",
-                &[Boundary { unit_code: "00000".into(), polygons: square(1.0), schematic: false }],
+                &[Boundary {
+                    unit_code: "00000".into(),
+                    polygons: square(1.0),
+                    schematic: false,
+                }],
             )
             .await
             .unwrap_err();
@@ -239,7 +259,9 @@ async fn level_map_from_boundaries_snapshot() {
         let (_, page) = app
             .text(&session.client, "/units/831/dashboard?date=2021-09-15")
             .await;
-        let start = page.find("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"-4 -4").expect("a map");
+        let start = page
+            .find("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"-4 -4")
+            .expect("a map");
         let end = start + page[start..].find("</svg>").unwrap() + 6;
         let svg = &page[start..end];
         assert!(svg.contains("href=\"/units/28846/dashboard?date=2021-09-15\""));
@@ -260,7 +282,13 @@ async fn daily_report_page_xlsx_csv_and_neutralised_cells() {
                 &Actor::system("test"),
                 vec![Located {
                     row: 2,
-                    value: unit("2884699", Some("28846"), Level::Hamlet, "=HYPERLINK(\"x\")", None),
+                    value: unit(
+                        "2884699",
+                        Some("28846"),
+                        Level::Hamlet,
+                        "=HYPERLINK(\"x\")",
+                        None,
+                    ),
                 }],
                 None,
                 &ImportOptions::default(),
@@ -294,9 +322,10 @@ async fn daily_report_page_xlsx_csv_and_neutralised_cells() {
         // the same report from the library the CLI uses
         let phuoc = app.store.unit("28846").await.unwrap().unwrap();
         let children = app.store.children(Some(&phuoc.code)).await.unwrap();
-        let report = vx_web::daily_report(&app.store, &phuoc, &children, "2021-09-14".parse().unwrap())
-            .await
-            .unwrap();
+        let report =
+            vx_web::daily_report(&app.store, &phuoc, &children, "2021-09-14".parse().unwrap())
+                .await
+                .unwrap();
         assert_eq!(report.rows[0].figures.new_community, 3);
         assert_eq!(report.to_csv(), csv.as_bytes());
     })
@@ -348,7 +377,13 @@ async fn public_pages_etag_small_counts_and_no_personal_data() {
         assert!(commune.contains("Xét nghiệm toàn xã ngày 16/9"));
         assert!(commune.contains("<b>3</b>"), "the commune's 7-day count");
         for page in [&page, &commune] {
-            for personal in ["Nguyễn Văn An", "Trần Văn Bảy", "Lê Thị Cúc", "083080001234", "2884601-0001"] {
+            for personal in [
+                "Nguyễn Văn An",
+                "Trần Văn Bảy",
+                "Lê Thị Cúc",
+                "083080001234",
+                "2884601-0001",
+            ] {
                 assert!(!page.contains(personal), "{personal} on a public page");
             }
             assert!(page.len() < 100_000);
@@ -397,7 +432,10 @@ async fn public_pages_etag_small_counts_and_no_personal_data() {
         assert!(csv.starts_with("unit_code,unit_name,parent_code,date,level"));
         assert_eq!(csv.lines().count(), 7);
         let r = app
-            .get(&visitor, "/public/units/831/levels.csv?from=2021-01-01&to=2021-09-15")
+            .get(
+                &visitor,
+                "/public/units/831/levels.csv?from=2021-01-01&to=2021-09-15",
+            )
             .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     })
@@ -415,7 +453,10 @@ async fn work_lists_counts_for_the_district_items_for_the_commune() {
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("id=\"work-counts\""));
-        assert!(!page.contains("id=\"work-items\""), "no people for a district");
+        assert!(
+            !page.contains("id=\"work-items\""),
+            "no people for a district"
+        );
         assert!(page.contains("id=\"targets-at-risk\"") && page.contains("id=\"open-reviews\""));
         let xa = app.login("xa").await;
         let (status, page) = app
