@@ -514,6 +514,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Stored level numbers (1 green .. 4 red) without their reasons, for strips and tiles:
+    /// of a unit and its current children (`subtree` false) or of its whole subtree, for
+    /// `from..=to`, by unit path then day. One query.
+    pub async fn level_numbers(
+        &self,
+        unit: &Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+        subtree: bool,
+    ) -> Result<Vec<(i64, NaiveDate, u8)>> {
+        let rows: Vec<(i64, NaiveDate, i64)> = if subtree {
+            with_pool!(self, p => sqlx::query_as(
+                "SELECT z.unit_id, z.day, CAST(z.level AS BIGINT) FROM zone_levels z JOIN units u ON u.id = z.unit_id \
+                 WHERE u.path >= $1 AND u.path < $2 AND u.valid_to IS NULL AND z.day >= $3 AND z.day <= $4 \
+                 ORDER BY u.path, z.day",
+            ).bind(&unit.path).bind(path_end(&unit.path)).bind(from).bind(to).fetch_all(p).await?)
+        } else {
+            with_pool!(self, p => sqlx::query_as(
+                "SELECT z.unit_id, z.day, CAST(z.level AS BIGINT) FROM zone_levels z JOIN units u ON u.id = z.unit_id \
+                 WHERE (u.id = $1 OR (u.parent_code = $2 AND u.valid_to IS NULL)) AND z.day >= $3 AND z.day <= $4 \
+                 ORDER BY u.path, z.day",
+            ).bind(unit.id).bind(unit.code.as_str()).bind(from).bind(to).fetch_all(p).await?)
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id, d, l)| (id, d, u8::try_from(l).unwrap_or(0)))
+            .collect())
+    }
+
     // -----------------------------------------------------------------------------------
     // Announcements
 

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use vx_domain::Unit;
 use vx_store::rules::{render, Level, Outcome, RuleSet};
-use vx_store::{Store, ZoneStatus};
+use vx_store::Store;
 
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -348,48 +348,46 @@ pub(crate) fn esc(s: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Levels of a unit and its children
 
-/// Stored levels of a unit and its children across days, with the rule sets to read them.
+/// Stored levels of a unit and its children across days (numbers only), and the full
+/// stored status of the unit on the last day with its rule set.
 pub(crate) struct Levels {
-    by_unit: HashMap<i64, Vec<ZoneStatus>>,
-    sets: HashMap<(String, u32), RuleSet>,
+    by_unit: HashMap<i64, Vec<(NaiveDate, Level)>>,
+    root: Option<(i64, NaiveDate, RuleSet, Outcome)>,
 }
 
 impl Levels {
-    /// Stored levels of `unit` and its children for `from..=to`: one query, plus one per
-    /// distinct rule set.
+    /// Levels of `unit` and its children for `from..=to`: one query, and the unit's status
+    /// on `to` (one query and its rule set).
     pub(crate) async fn load(
         store: &Store,
         unit: &Unit,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Levels, AppError> {
-        let mut by_unit: HashMap<i64, Vec<ZoneStatus>> = HashMap::new();
-        let mut sets = HashMap::new();
-        for z in store.levels_of_children(unit, from, to).await? {
-            let key = (z.rule_set_id.clone(), z.rule_set_version);
-            if let std::collections::hash_map::Entry::Vacant(slot) = sets.entry(key) {
-                if let Some(rs) = store
-                    .rule_set_version(&z.rule_set_id, z.rule_set_version)
-                    .await?
-                {
-                    slot.insert(rs);
-                }
+        let mut by_unit: HashMap<i64, Vec<(NaiveDate, Level)>> = HashMap::new();
+        for (id, day, n) in store.level_numbers(unit, from, to, false).await? {
+            if let Some(l) = Level::from_number(n) {
+                by_unit.entry(id).or_default().push((day, l));
             }
-            by_unit.entry(z.unit_id).or_default().push(z);
         }
-        Ok(Levels { by_unit, sets })
-    }
-
-    pub(crate) fn on(&self, unit_id: i64, day: NaiveDate) -> Option<&ZoneStatus> {
-        self.by_unit.get(&unit_id)?.iter().find(|z| z.day == day)
+        let mut root = None;
+        if let Some(z) = store.zone_status(unit, to).await? {
+            if let Some(rs) = store
+                .rule_set_version(&z.rule_set_id, z.rule_set_version)
+                .await?
+            {
+                root = Some((unit.id, to, rs, z.outcome));
+            }
+        }
+        Ok(Levels { by_unit, root })
     }
 
     pub(crate) fn level_on(&self, unit_id: i64, day: NaiveDate) -> Option<Level> {
-        self.on(unit_id, day).map(|z| z.outcome.level)
-    }
-
-    pub(crate) fn rule_set(&self, z: &ZoneStatus) -> Option<&RuleSet> {
-        self.sets.get(&(z.rule_set_id.clone(), z.rule_set_version))
+        self.by_unit
+            .get(&unit_id)?
+            .iter()
+            .find(|(d, _)| *d == day)
+            .map(|(_, l)| *l)
     }
 
     /// Days on which the level of a unit changed (from the day before), in order.
@@ -398,11 +396,8 @@ impl Levels {
             return vec![];
         };
         v.windows(2)
-            .filter(|w| {
-                w[0].outcome.level != w[1].outcome.level
-                    && w[1].day == w[0].day.succ_opt().unwrap_or(w[0].day)
-            })
-            .map(|w| (w[1].day, w[0].outcome.level, w[1].outcome.level))
+            .filter(|w| w[0].1 != w[1].1 && w[1].0 == w[0].0.succ_opt().unwrap_or(w[0].0))
+            .map(|w| (w[1].0, w[0].1, w[1].1))
             .collect()
     }
 }
@@ -416,9 +411,9 @@ pub(crate) async fn status_of(
     day: NaiveDate,
     compute: bool,
 ) -> Result<Option<(RuleSet, Outcome, bool)>, AppError> {
-    if let Some(z) = levels.on(unit.id, day) {
-        if let Some(rs) = levels.rule_set(z) {
-            return Ok(Some((rs.clone(), z.outcome, true)));
+    if let Some((id, d, rs, o)) = &levels.root {
+        if *id == unit.id && *d == day {
+            return Ok(Some((rs.clone(), *o, true)));
         }
     }
     if !compute {

@@ -171,10 +171,10 @@ async fn dashboard(
         HashMap::new()
     } else {
         store
-            .zone_levels(&unit, day, day)
+            .level_numbers(&unit, day, day, true)
             .await?
             .into_iter()
-            .map(|z| (z.unit_id, z.outcome.level))
+            .filter_map(|(id, _, n)| Some((id, Level::from_number(n)?)))
             .collect()
     };
     let ancestors = store.ancestors(&unit).await?;

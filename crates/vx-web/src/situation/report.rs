@@ -64,13 +64,13 @@ pub async fn daily_report(
     units.extend(children.iter().cloned());
     let figures = store.figures(unit, &units, date).await?;
     let levels = store
-        .levels_of_children(unit, days_before(date, 1), date)
+        .level_numbers(unit, days_before(date, 1), date, false)
         .await?;
     let level = |id: i64, d: NaiveDate| {
         levels
             .iter()
-            .find(|z| z.unit_id == id && z.day == d)
-            .map(|z| z.outcome.level.number())
+            .find(|(u, day, _)| *u == id && *day == d)
+            .map(|(_, _, n)| *n)
     };
     let rows = units
         .iter()
