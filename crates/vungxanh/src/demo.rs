@@ -192,5 +192,12 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
 
     let t = Instant::now();
     step(&crate::demo_ops::seed(store).await?, t);
+
+    let t = Instant::now();
+    crate::demo_situation::seed(store).await?;
+    step(
+        "situation room: schematic boundaries, announcements",
+        t,
+    );
     Ok(())
 }

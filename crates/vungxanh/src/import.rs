@@ -48,6 +48,8 @@ pub enum ImportCommand {
     Epi(crate::epi_cmd::EpiImport),
     #[command(flatten)]
     Zones(crate::zones_cmd::ZonesImport),
+    #[command(flatten)]
+    Situation(crate::boundaries_cmd::SituationImport),
 }
 
 #[derive(Args, Clone, Default)]
@@ -105,6 +107,7 @@ pub async fn run(store: &Store, cmd: ImportCommand) -> Result<()> {
         ),
         ImportCommand::Epi(cmd) => return crate::epi_cmd::import(store, cmd).await,
         ImportCommand::Zones(cmd) => return crate::zones_cmd::import(store, cmd).await,
+        ImportCommand::Situation(cmd) => return crate::boundaries_cmd::import(store, cmd).await,
         ImportCommand::People { file, common } => (
             "people",
             import(store, Kind::People, &Source::File(file), &common).await?,

@@ -7,13 +7,16 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod boundaries_cmd;
 mod demo;
 mod demo_ops;
 mod demo_outbreak;
 mod demo_zones;
+mod demo_situation;
 mod epi_cmd;
 mod gen;
 mod import;
+mod report_cmd;
 mod users;
 mod zones_cmd;
 
@@ -65,6 +68,9 @@ enum Command {
     /// Rule sets: check a file, simulate another rule set over a past period, list.
     #[command(subcommand)]
     Rules(zones_cmd::RulesCommand),
+    /// Reports: the daily report of a unit and its children (XLSX or CSV).
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
 }
 
 fn main() -> Result<()> {
@@ -112,6 +118,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(args).await,
         Command::Classify(args) => zones_cmd::classify(&open(&cli.database).await?, args).await,
         Command::Rules(cmd) => zones_cmd::rules(&cli.database, cmd).await,
+        Command::Report(cmd) => report_cmd::run(&open(&cli.database).await?, cmd).await,
     }
 }
 

@@ -27,6 +27,7 @@ mod epi;
 mod import;
 pub mod ops;
 mod registry;
+mod situation;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod units;
@@ -36,6 +37,9 @@ pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, NewUser, SessionInfo, User};
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};
+pub use situation::{
+    Announcement, BoundariesSummary, Boundary, CurveDay, Figures, RoundFigures, WorkCounts,
+};
 pub use units::{UnitInput, UnitsSummary};
 pub use zones::{
     rules, AdjacencySummary, ClassifySummary, DosePerson, NewDose, Run as ZoneRun, StoredRuleSet,

@@ -80,7 +80,7 @@ type RuleSetRow = (
     String,
 );
 
-type LevelRow = (
+pub(crate) type LevelRow = (
     i64,
     NaiveDate,
     String,
@@ -95,7 +95,8 @@ type LevelRow = (
     String,
 );
 
-const LEVEL_COLUMNS: &str = "unit_id, day, rule_set_id, rule_set_version, level, in_force, \
+pub(crate) const LEVEL_COLUMNS: &str =
+    "unit_id, day, rule_set_id, rule_set_version, level, in_force, \
      announced_level, announced_on, announced_from, method, incomplete, reasons";
 
 fn level_of(n: i64) -> Level {
@@ -105,7 +106,7 @@ fn level_of(n: i64) -> Level {
         .unwrap_or(Level::Green)
 }
 
-fn status_from(r: LevelRow) -> Result<ZoneStatus> {
+pub(crate) fn status_from(r: LevelRow) -> Result<ZoneStatus> {
     let reasons: Reasons = serde_json::from_str(&r.11)
         .map_err(|e| StoreError::Invalid(format!("stored reasons are not valid: {e}")))?;
     let announced = match (r.6, r.7, r.8) {

@@ -34,11 +34,13 @@ mod input;
 mod ops;
 mod pages;
 mod scope;
+mod situation;
 mod zones;
 
 pub use api::ApiDoc;
 pub use auth::{hash_password, new_api_token};
 pub use i18n::Lang;
+pub use situation::report::{daily_report, neutralise, DailyReport};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -95,6 +97,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(epi::routes())
         .merge(zones::routes())
         .merge(ops::routes())
+        .merge(situation::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -4,6 +4,7 @@
 
 mod epi;
 mod ops;
+mod situation;
 mod zones;
 
 use std::collections::HashMap;
