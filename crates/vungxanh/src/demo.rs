@@ -195,9 +195,6 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
 
     let t = Instant::now();
     crate::demo_situation::seed(store).await?;
-    step(
-        "situation room: schematic boundaries, announcements",
-        t,
-    );
+    step("situation room: schematic boundaries, announcements", t);
     Ok(())
 }

@@ -68,6 +68,9 @@ fn opts(name: &str) -> ImportOptions {
 }
 
 /// Loads the outbreak simulated for the demo's district and `seed` into `store`.
+/// The hamlet whose last-round results the demo leaves pending (Ấp 1, Phước Thạnh).
+pub const PENDING_HAMLET: &str = "2884601";
+
 pub async fn seed(store: &Store, seed: u64) -> Result<()> {
     let step = |what: &str, t: Instant| println!("  {what} ({:.2} s)", t.elapsed().as_secs_f64());
     let actor = Actor::system("demo");
@@ -158,9 +161,14 @@ pub async fn seed(store: &Store, seed: u64) -> Result<()> {
             )
             .await
             .with_context(|| format!("samples of round {}", r.number))?;
+        // The last round's negative pools of Ấp 1, Phước Thạnh are still at the laboratory:
+        // their results arrive through the upload page (the browser test sends one).
+        let last = o.rounds.last().map(|l| l.number) == Some(r.number);
+        let pending = format!("S{:02}-{PENDING_HAMLET}-", r.number);
         let results = r
             .samples
             .iter()
+            .filter(|s| !(last && !s.positive && s.code.starts_with(&pending)))
             .map(|s| {
                 Ok(ResultRow {
                     sample_code: code(&s.code)?,
@@ -386,7 +394,7 @@ pub async fn seed(store: &Store, seed: u64) -> Result<()> {
     if let Some(s) = o.rounds.last().and_then(|r| {
         r.samples
             .iter()
-            .find(|s| s.hamlet.starts_with("28846") && !s.positive)
+            .find(|s| s.hamlet.starts_with("28846") && s.hamlet != PENDING_HAMLET && !s.positive)
     }) {
         store
             .import_results(

@@ -154,6 +154,13 @@ table! {
     SearchHint => "Tên đơn vị, người hoặc mã hộ (không cần dấu)", "Name of a unit, a person or a household code (accents optional)";
     SearchGo => "Tìm", "Search";
     Home => "Trang chủ", "Home";
+    UnitDashboard => "Tình hình dịch", "Situation";
+    UnitStatus => "Cấp độ dịch", "Zone level";
+    UnitGreenZone => "Vùng xanh", "Green zone";
+    UnitTargets => "Mục tiêu", "Targets";
+    UnitWorkLists => "Việc cần làm", "Work lists";
+    UnitOperations => "Chốt, giấy đi đường, doanh nghiệp, hỗ trợ", "Checkpoints, permits, businesses, support";
+    UnitPublic => "Trang công khai", "Public page";
     MyUnits => "Đơn vị của tôi", "My units";
     Units => "Đơn vị hành chính", "Administrative units";
     SubUnits => "Đơn vị trực thuộc", "Units below";

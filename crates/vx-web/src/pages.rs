@@ -611,6 +611,15 @@ async fn unit_page(
         (crumbs(&ctx, &v.access, &refs(&ancestors[..ancestors.len() - 1]), &unit.name))
         h1 { (unit.full_name) }
         p.muted { (lang.level(unit.level)) " · " (ctx.t(T::Code)) " " (unit.code) }
+        nav.unit-links aria-label=(unit.name) {
+            a href={"/units/" (unit.code) "/dashboard"} { (ctx.t(T::UnitDashboard)) } " · "
+            a href={"/units/" (unit.code) "/status"} { (ctx.t(T::UnitStatus)) } " · "
+            a href={"/units/" (unit.code) "/green-zone"} { (ctx.t(T::UnitGreenZone)) } " · "
+            a href={"/units/" (unit.code) "/targets"} { (ctx.t(T::UnitTargets)) } " · "
+            a href={"/units/" (unit.code) "/worklists"} { (ctx.t(T::UnitWorkLists)) } " · "
+            a href={"/ops?unit=" (enc(unit.code.as_str()))} { (ctx.t(T::UnitOperations)) } " · "
+            a href={"/public/units/" (unit.code)} { (ctx.t(T::UnitPublic)) }
+        }
         h2 { (ctx.t(T::Figures)) }
         (figures(&ctx, &unit, counts))
         @if sees_people || writes {

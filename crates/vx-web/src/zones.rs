@@ -10,6 +10,7 @@
 //! `life`.
 
 mod life;
+pub(crate) use life::{reviews_summary, targets_summary};
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};

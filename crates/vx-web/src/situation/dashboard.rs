@@ -162,6 +162,8 @@ async fn dashboard(
         .curve(&unit, days_before(day, CURVE_DAYS - 1), day)
         .await?;
     let rounds = store.rounds_in(&unit, day).await?;
+    let targets = store.targets_under(&unit.path, day).await?;
+    let reviews = store.open_reviews_under(&unit.path).await?;
     let boundaries = if children.is_empty() {
         vec![]
     } else {
@@ -326,15 +328,13 @@ async fn dashboard(
         section #figures {
             (figures_list(f0, day, lang))
         }
-        // TARGETS (issue 4): the lead wires the targets of this unit and their state here.
         section #targets {
             h2 { (S::Targets.get(lang)) }
-            p.placeholder { (S::TargetsPending.get(lang)) }
+            (crate::zones::targets_summary(&targets, day, false, lang))
         }
-        // OPEN REVIEWS (issue 4): accountability reviews opened in this unit's subtree.
         section #open-reviews {
             h2 { (S::OpenReviews.get(lang)) }
-            p.placeholder { (S::ReviewsPending.get(lang)) }
+            (crate::zones::reviews_summary(&reviews, lang))
         }
         @if !children.is_empty() {
             section #map {

@@ -80,6 +80,8 @@ async fn worklists(
     let mut units = vec![unit.clone()];
     units.extend(children.iter().cloned());
     let counts = store.work_counts(&unit, &units, day).await?;
+    let targets = store.targets_under(&unit.path, day).await?;
+    let reviews = store.open_reviews_under(&unit.path).await?;
     let list = if v.access.sees_people_in(&unit) {
         Some(store.work_list(&unit, day).await?)
     } else {
@@ -129,15 +131,13 @@ async fn worklists(
                 (items(lang, S::Retests, &list.retests))
             }
         }
-        // TARGETS AT RISK (issue 4): the lead wires the targets of this scope that may be missed.
         section #targets-at-risk {
             h2 { (S::TargetsAtRisk.get(lang)) }
-            p.placeholder { (S::TargetsPending.get(lang)) }
+            (crate::zones::targets_summary(&targets, day, true, lang))
         }
-        // OPEN REVIEWS (issue 4): accountability reviews waiting in this scope.
         section #open-reviews {
             h2 { (S::OpenReviews.get(lang)) }
-            p.placeholder { (S::ReviewsPending.get(lang)) }
+            (crate::zones::reviews_summary(&reviews, lang))
         }
     };
     Ok(layout(&ctx, Some(&v), S::WorkLists.get(lang), body).into_response())

@@ -1682,3 +1682,71 @@ async fn sandbox_page(
     };
     Ok(layout(&ctx, Some(&v), L::Sandbox.get(lang), body).into_response())
 }
+
+// ---------------------------------------------------------------------------------------
+// Summaries for the situation room (dashboard and work lists)
+
+/// The targets of a subtree on `date`, one line each, linking to their unit's targets page.
+/// With `at_risk_only`, only those at risk or missed.
+pub(crate) fn targets_summary(
+    views: &[TargetView],
+    date: NaiveDate,
+    at_risk_only: bool,
+    lang: Lang,
+) -> Markup {
+    let shown: Vec<&TargetView> = views
+        .iter()
+        .filter(|t| {
+            !at_risk_only
+                || matches!(
+                    t.progress.status,
+                    TargetStatus::AtRisk | TargetStatus::Missed
+                )
+        })
+        .collect();
+    html! {
+        @if shown.is_empty() {
+            p.muted { (L::NoReviews.get(lang)) }
+        } @else {
+            ul.targets { @for t in shown {
+                li {
+                    a href={"/units/" (t.target.unit_code) "/targets?date=" (date)} { (t.target.unit_name) } ": "
+                    (L::TargetLevel.get(lang)) " " (t.target.target.level.number()) " "
+                    (L::By.get(lang)) " " (lang.date(t.target.target.by)) " — "
+                    strong { (target_status_text(t.progress.status, lang)) } "; "
+                    (L::Earliest.get(lang)) " "
+                    @match t.progress.earliest { Some(e) => (lang.date(e)), None => (L::NotByWaiting.get(lang)) }
+                    @if !t.held_back.is_empty() {
+                        "; " (L::HeldBack.get(lang)) ": "
+                        @for (i, h) in t.held_back.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href={"/units/" (h.code) "/status?date=" (date)} { (h.name) }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// Accountability reviews not closed, one line each, linking to their unit's green-zone page.
+pub(crate) fn reviews_summary(reviews: &[Review], lang: Lang) -> Markup {
+    html! {
+        @if reviews.is_empty() {
+            p.muted { (L::NoReviews.get(lang)) }
+        } @else {
+            ul.reviews { @for r in reviews {
+                li {
+                    a href={"/units/" (r.unit_code) "/green-zone"} { (r.unit_name) } " — "
+                    (L::Case.get(lang)) " " (r.case_ref) ", " (lang.date(r.opened_on)) "; "
+                    (L::Status.get(lang)) ": " (status_text(r.status, lang)) "; "
+                    (L::HeadsThatDay.get(lang)) ": "
+                    @for (i, h) in r.heads.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        (h.name) " (" (h.title) ")"
+                    }
+                }
+            } }
+        }
+    }
+}
