@@ -206,32 +206,53 @@ impl Store {
                  WHERE u.path >= $1 AND u.path < $2 AND p.active \
                  GROUP BY p.unit_id, p.birth_date, p.birth_year, v1.day, v2.day",
             ).bind(&lo).bind(&hi).fetch_all(p).await?);
+            // Each group counts from the first day it qualifies to the end of the window:
+            // difference arrays per unit, then prefix sums (O(groups + units × days), not
+            // O(groups × days)). Ages only grow, so the first day of an age is a search.
+            let mut diff = vec![[0i64; 6]; n * (ndays + 1)];
+            let first_day = |pred: &dyn Fn(NaiveDate) -> bool| -> usize {
+                let (mut lo, mut hi) = (0usize, ndays);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if pred(from + Days::new(mid as u64)) {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                lo
+            };
             for (uid, bd, by, d1, d2, c) in rows {
                 let Some(&i) = ix.get(&uid) else { continue };
-                let c = u32::try_from(c).unwrap_or(0);
+                let c = i64::from(u32::try_from(c).unwrap_or(0));
+                let k18 = first_day(&|d| age_on(bd, by, d) >= 18);
+                let k50 = first_day(&|d| age_on(bd, by, d) >= 50);
+                let k65 = first_day(&|d| age_on(bd, by, d) >= 65);
+                let dosed =
+                    first_day(&|d| d1.is_some_and(|x| x <= d) || d2.is_some_and(|x| x <= d));
+                let full = first_day(&|d| d2.is_some_and(|x| x <= d));
+                let row = &mut diff[i * (ndays + 1)..(i + 1) * (ndays + 1)];
+                for (slot, k) in [
+                    (0, k18),
+                    (1, k18.max(dosed)),
+                    (2, k50),
+                    (3, k50.max(full)),
+                    (4, k65),
+                    (5, k65.max(full)),
+                ] {
+                    row[k][slot] += c;
+                }
+            }
+            for i in 0..n {
+                let mut run = [0i64; 6];
                 for k in 0..ndays {
-                    let day = from + Days::new(k as u64);
-                    let age = age_on(bd, by, day);
-                    let dosed = d1.is_some_and(|d| d <= day) || d2.is_some_and(|d| d <= day);
-                    let full = d2.is_some_and(|d| d <= day);
+                    let d = diff[i * (ndays + 1) + k];
+                    for (r, x) in run.iter_mut().zip(d) {
+                        *r += x;
+                    }
                     let cell = &mut vax[i * ndays + k];
-                    if age >= 18 {
-                        cell[0] += c;
-                        if dosed {
-                            cell[1] += c;
-                        }
-                    }
-                    if age >= 50 {
-                        cell[2] += c;
-                        if full {
-                            cell[3] += c;
-                        }
-                    }
-                    if age >= 65 {
-                        cell[4] += c;
-                        if full {
-                            cell[5] += c;
-                        }
+                    for (t, r) in cell.iter_mut().zip(run) {
+                        *t = u32::try_from(r).unwrap_or(0);
                     }
                 }
             }
