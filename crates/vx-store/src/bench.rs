@@ -385,40 +385,102 @@ const SQL_MATRIX: &str = "\
 
 impl Store {
     /// Adds cases to leaf units (benchmarks only): each count takes the next people of the
-    /// unit in id order, confirmed that day, isolated in a facility for 14 days.
+    /// unit in id order, confirmed that day, isolated in a facility for 14 days. Written by
+    /// the bulk path.
     pub async fn bench_insert_cases(&self, counts: &[CaseCount]) -> Result<u64> {
         let now = Utc::now();
-        let mut taken: std::collections::HashMap<&str, i64> = Default::default();
-        let mut n = 0u64;
+        let mut codes: Vec<&str> = counts.iter().map(|c| c.unit_code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        // People of each unit, in id order: (person id, unit id).
+        let mut people: std::collections::HashMap<String, Vec<(i64, i64)>> = Default::default();
+        for chunk in codes.chunks(500) {
+            let rows: Vec<(String, i64, i64)> = with_pool!(self, p => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT u.code, p.id, p.unit_id FROM people p JOIN units u ON u.id = p.unit_id \
+                     WHERE u.valid_to IS NULL AND u.code IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for c in chunk {
+                    sep.push_bind(*c);
+                }
+                qb.push(") ORDER BY p.id");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            for (code, id, unit) in rows {
+                people.entry(code).or_default().push((id, unit));
+            }
+        }
+        let mut taken: std::collections::HashMap<&str, usize> = Default::default();
+        let mut rows = Vec::new();
+        for c in counts {
+            let Some(list) = people.get(&c.unit_code) else {
+                continue;
+            };
+            for (source, k) in [
+                ("community", c.community),
+                ("in-quarantine", c.in_quarantine),
+            ] {
+                let next = taken.entry(c.unit_code.as_str()).or_default();
+                for &(person, unit) in list.iter().skip(*next).take(k as usize) {
+                    rows.push((person, unit, c.day, source));
+                }
+                *next += k as usize;
+            }
+        }
+        let cells: Vec<Vec<Cell<'_>>> = rows
+            .iter()
+            .map(|&(person, unit, day, source)| {
+                vec![
+                    Cell::Int(person),
+                    Cell::Int(unit),
+                    Cell::Date(day),
+                    Cell::Text(source),
+                    Cell::Text("mild"),
+                    Cell::Text("facility"),
+                    Cell::Date(day),
+                    Cell::Date(day + chrono::Days::new(14)),
+                    Cell::Text("/"),
+                    Cell::Instant(now),
+                ]
+            })
+            .collect();
+        // The per-day counts the store keeps beside cases (empty before: a fresh database).
+        let mut per_day: std::collections::BTreeMap<(i64, chrono::NaiveDate), (i64, i64)> =
+            Default::default();
+        for &(_, unit, day, source) in &rows {
+            let e = per_day.entry((unit, day)).or_default();
+            if source == "community" {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+        }
+        let day_cells: Vec<Vec<Cell<'_>>> = per_day
+            .iter()
+            .map(|(&(unit, day), &(community, quarantine))| {
+                vec![
+                    Cell::Int(unit),
+                    Cell::Date(day),
+                    Cell::Int(community),
+                    Cell::Int(quarantine),
+                    Cell::Int(0),
+                ]
+            })
+            .collect();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            for c in counts {
-                for (source, k) in [("community", c.community), ("in-quarantine", c.in_quarantine)] {
-                    if k == 0 {
-                        continue;
-                    }
-                    let offset = taken.entry(c.unit_code.as_str()).or_default();
-                    let done = sqlx::query(
-                        "INSERT INTO cases (person_id, unit_id, confirmed_on, source, severity, place, \
-                         isolation_start, release_due, chain_path, created_at) \
-                         SELECT p.id, p.unit_id, $1, $2, 'mild', 'facility', $1, $3, '/', $4 \
-                         FROM people p JOIN units u ON u.id = p.unit_id \
-                         WHERE u.code = $5 AND u.valid_to IS NULL ORDER BY p.id LIMIT $6 OFFSET $7",
-                    )
-                    .bind(c.day)
-                    .bind(source)
-                    .bind(c.day + chrono::Days::new(14))
-                    .bind(now)
-                    .bind(&c.unit_code)
-                    .bind(i64::from(k))
-                    .bind(*offset)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    *offset += i64::from(k);
-                    n += done;
-                }
-            }
+            tx.bulk_insert(
+                "case_day_counts",
+                &["unit_id", "day", "community", "in_quarantine", "imported"],
+                &day_cells,
+            ).await?;
+            tx.bulk_insert(
+                "cases",
+                &["person_id", "unit_id", "confirmed_on", "source", "severity", "place",
+                  "isolation_start", "release_due", "chain_path", "created_at"],
+                &cells,
+            ).await?;
             tx.commit().await?;
         });
         let sql = match &self.pool {
@@ -428,7 +490,7 @@ impl Store {
             }
         };
         with_pool!(self, p => { sqlx::query(sql).execute(p).await?; });
-        Ok(n)
+        Ok(rows.len() as u64)
     }
 
     /// The 4800 matrix for every unit of the subtree at `root_path` and every day
