@@ -467,7 +467,7 @@ async fn suite_backend(
         let paths = vec![
             "/healthz".to_string(),
             format!("/api/v1/units/{code}/status?date={}", classify::one_day()),
-            format!("/units/{code}"),
+            format!("/units/{code}/dashboard?date={}", classify::one_day()),
         ];
         let url = url.to_string();
         let run =
