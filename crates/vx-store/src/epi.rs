@@ -63,7 +63,6 @@ macro_rules! mark_contact_tests {
     }};
 }
 
-mod baseline;
 mod cases;
 mod results;
 mod review;

@@ -79,7 +79,7 @@ impl LoadRows for sqlx::SqliteConnection {
     }
 }
 
-pub(super) const SAMPLE_COLUMNS: [&str; 13] = [
+const SAMPLE_COLUMNS: [&str; 13] = [
     "code",
     "round_id",
     "method",
