@@ -73,6 +73,29 @@ enum BenchWhat {
         /// Days of the national replay (at most 90).
         #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=90))]
         national_days: u16,
+        /// Keep the SQLite database in DIR (`DIR/vungxanh.sqlite`) instead of a temporary
+        /// one, to measure it again (`bench classify`, `serve`) without loading it again.
+        #[arg(long, value_name = "DIR")]
+        keep_sqlite: Option<std::path::PathBuf>,
+    },
+    /// Classification of a stored subtree (the global `--database`): one day and 90 days
+    /// from the store (nothing stored), then 90 days computed and stored, each timed with
+    /// its parts (loading the indicators, the engine).
+    Classify {
+        /// Root unit code.
+        #[arg(long)]
+        unit: String,
+    },
+    /// HTTP of a stored database (the global `--database`): `vungxanh serve` as a second
+    /// process, `wrk` on `/healthz`, the status API and the dashboard of a unit, signed in as
+    /// a user of that unit; with the server's start time and peak memory.
+    Http {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Seconds of load per page.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
     },
 }
 
@@ -144,7 +167,7 @@ struct Data {
     people: Vec<u8>,
 }
 
-pub async fn run(args: BenchArgs) -> Result<()> {
+pub async fn run(args: BenchArgs, database: &str) -> Result<()> {
     match args.what {
         BenchWhat::Suite {
             scale,
@@ -154,6 +177,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             http_seconds,
             no_national,
             national_days,
+            keep_sqlite,
         } => {
             suite(
                 scale,
@@ -161,8 +185,30 @@ pub async fn run(args: BenchArgs) -> Result<()> {
                 (!no_postgres).then_some(postgres.as_str()),
                 http_seconds,
                 (!no_national).then_some(national_days),
+                keep_sqlite,
             )
             .await
+        }
+        BenchWhat::Classify { unit } => {
+            let store = crate::open(database).await?;
+            let mut table = Table::default();
+            let backend = match store.backend() {
+                vx_store::Backend::Sqlite => "SQLite",
+                vx_store::Backend::Postgres => "PostgreSQL",
+            };
+            classify::province(backend, &store, &unit, &mut table).await?;
+            store.close().await;
+            Ok(())
+        }
+        BenchWhat::Http { unit, seconds } => {
+            let store = crate::open(database).await?;
+            let backend = match store.backend() {
+                vx_store::Backend::Sqlite => "SQLite",
+                vx_store::Backend::Postgres => "PostgreSQL",
+            };
+            let run = http_run(&store, database, &unit, seconds).await?;
+            print_http(&[(backend.to_string(), run)]);
+            Ok(())
         }
         BenchWhat::Import {
             scale,
@@ -318,6 +364,7 @@ async fn suite(
     postgres: Option<&str>,
     http_seconds: u32,
     national_days: Option<u16>,
+    keep_sqlite: Option<std::path::PathBuf>,
 ) -> Result<()> {
     let started = Instant::now();
     let data = round::RoundData::generate(scale, seed)?;
@@ -337,7 +384,20 @@ async fn suite(
     let mut table = Table::default();
     let mut http_lines = Vec::new();
     let dir = tempfile::tempdir()?;
-    let sqlite = crate::sqlite_url(dir.path());
+    let sqlite = match &keep_sqlite {
+        Some(keep) => {
+            std::fs::create_dir_all(keep)
+                .with_context(|| format!("creating {}", keep.display()))?;
+            let url = crate::sqlite_url(keep);
+            anyhow::ensure!(
+                !keep.join("vungxanh.sqlite").exists(),
+                "{} holds a database already: the suite starts from an empty one",
+                keep.display()
+            );
+            url
+        }
+        None => crate::sqlite_url(dir.path()),
+    };
     let mut backends = vec![("SQLite".to_string(), sqlite.clone())];
     let scratch = format!("vx_bench_suite_{}", std::process::id());
     if let Some(server) = postgres {
@@ -384,11 +444,32 @@ async fn suite(
             None => classify::national(&n, days, None, &mut table).await?,
         }
     }
+    print_http(&http_lines);
+    eprintln!("suite done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Signs a user of `code` in, closes `store` and loads `/healthz`, the status API and the
+/// dashboard of `code` on a server of `url` started for it.
+async fn http_run(store: &Store, url: &str, code: &str, seconds: u32) -> Result<http::HttpRun> {
+    let cookie = http::viewer(store, code).await?;
+    store.close().await;
+    let paths = vec![
+        "/healthz".to_string(),
+        format!("/api/v1/units/{code}/status?date={}", classify::one_day()),
+        format!("/units/{code}/dashboard?date={}", classify::one_day()),
+    ];
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || http::run(&url, &cookie, &paths, seconds)).await?
+}
+
+/// The HTTP tables: each page beside `/healthz`, then the server's start and memory.
+fn print_http(http_lines: &[(String, http::HttpRun)]) {
     if !http_lines.is_empty() {
         println!();
         println!("| backend | page | requests/s | p50 ms | p99 ms | non-2xx | /healthz requests/s | ratio |");
         println!("|---|---|---:|---:|---:|---:|---:|---:|");
-        for (backend, run) in &http_lines {
+        for (backend, run) in http_lines {
             let run: &http::HttpRun = run;
             let base = run.loads[0].requests_per_sec;
             for l in &run.loads {
@@ -406,15 +487,13 @@ async fn suite(
         println!();
         println!("| backend | server ready after start | peak memory (VmHWM) |");
         println!("|---|---:|---:|");
-        for (backend, run) in &http_lines {
+        for (backend, run) in http_lines {
             println!(
                 "| {backend} | {:.3} s | {:.1} MiB |",
                 run.ready_secs, run.peak_mib
             );
         }
     }
-    eprintln!("suite done in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -462,17 +541,7 @@ async fn suite_backend(
     eprintln!("{backend}: {n} cases added for classification");
     classify::province(backend, &store, code, table).await?;
     if http_seconds > 0 {
-        let cookie = http::viewer(&store, code).await?;
-        store.close().await;
-        let paths = vec![
-            "/healthz".to_string(),
-            format!("/api/v1/units/{code}/status?date={}", classify::one_day()),
-            format!("/units/{code}/dashboard?date={}", classify::one_day()),
-        ];
-        let url = url.to_string();
-        let run =
-            tokio::task::spawn_blocking(move || http::run(&url, &cookie, &paths, http_seconds))
-                .await??;
+        let run = http_run(&store, url, code, http_seconds).await?;
         http_lines.push((backend.to_string(), run));
     } else {
         store.close().await;

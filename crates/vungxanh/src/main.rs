@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Token(cmd) => users::token(&open(&cli.database).await?, cmd).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Gen(args) => gen::run(args),
-        Command::Bench(args) => bench::run(args).await,
+        Command::Bench(args) => bench::run(args, &cli.database).await,
         Command::Classify(args) => zones_cmd::classify(&open(&cli.database).await?, args).await,
         Command::Rules(cmd) => zones_cmd::rules(&cli.database, cmd).await,
         Command::Report(cmd) => report_cmd::run(&open(&cli.database).await?, cmd).await,

@@ -71,6 +71,47 @@ mod screening;
 /// Rows per multi-row statement or `IN` list.
 const CHUNK: usize = 1000;
 
+/// Keys per `= ANY($1)` array on PostgreSQL.
+const ARRAY_CHUNK: usize = 50_000;
+
+/// The rows of `$select` (a query ending in `WHERE …` or `AND …` up to the keyed column)
+/// whose `$column` is one of `$keys` (a slice of `&str` or `i64`). PostgreSQL gets one
+/// `= ANY($1)` array per 50,000 keys: one plan, whatever the count (an `IN` list of 1,000
+/// parameters costs PostgreSQL more to plan than to run). SQLite gets `IN` lists of
+/// [`CHUNK`] parameters, one cached statement.
+macro_rules! fetch_keyed {
+    ($store:expr, $select:expr, $column:expr, $keys:expr, $row:ty) => {{
+        let keys = $keys;
+        let mut out: Vec<$row> = Vec::new();
+        match &$store.pool {
+            $crate::Pool::Sqlite(p) => {
+                for chunk in keys.chunks($crate::epi::CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::new(format!("{} {} IN (", $select, $column));
+                    let mut sep = qb.separated(", ");
+                    for k in chunk {
+                        sep.push_bind(*k);
+                    }
+                    qb.push(")");
+                    out.extend(qb.build_query_as::<$row>().fetch_all(p).await?);
+                }
+            }
+            $crate::Pool::Postgres(p) => {
+                let sql = format!("{} {} = ANY($1)", $select, $column);
+                for chunk in keys.chunks($crate::epi::ARRAY_CHUNK) {
+                    out.extend(
+                        sqlx::query_as::<_, $row>(&sql)
+                            .bind(chunk)
+                            .fetch_all(p)
+                            .await?,
+                    );
+                }
+            }
+        }
+        out
+    }};
+}
+pub(crate) use fetch_keyed;
+
 /// `id1,id2,…` for an `IN (…)` list of integers (safe to inline: they are numbers).
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")

@@ -214,6 +214,16 @@ impl Store {
         Ok(())
     }
 
+    /// The data's version: the last audit record's id. Every write appends to the audit
+    /// log in its own transaction (see the crate's doc), so a read made at one version
+    /// holds until the version moves, whichever process or server wrote. One index probe.
+    pub async fn data_version(&self) -> Result<i64> {
+        let (v,): (i64,) = with_pool!(self, p => sqlx::query_as(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM audit_log",
+        ).fetch_one(p).await?);
+        Ok(v)
+    }
+
     pub async fn close(&self) {
         with_pool!(self, p => p.close().await)
     }
@@ -229,10 +239,18 @@ pub(crate) fn path_end(prefix: &str) -> String {
 }
 
 impl Store {
-    /// Runs one raw statement. For tests and maintenance only.
+    /// Runs one raw statement, audited like every write (so the data version moves). For
+    /// tests only.
     #[doc(hidden)]
     pub async fn debug_execute(&self, sql: &str) -> Result<u64> {
-        let n = with_pool!(self, p => sqlx::query(sql).execute(p).await?.rows_affected());
+        let actor = Actor::system("debug");
+        let n = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+            audit_log!(tx, actor, "execute", "sql", n, None::<&()>, Some(&sql));
+            tx.commit().await?;
+            n
+        });
         Ok(n)
     }
 }

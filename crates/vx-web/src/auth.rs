@@ -14,10 +14,11 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum_extra::extract::cookie::CookieJar;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use vx_domain::{fold, Access};
-use vx_store::{Store, User};
+use vx_store::User;
 
 use crate::error::{ApiError, AppError, PageError};
 use crate::AppState;
@@ -151,9 +152,18 @@ pub struct Viewer {
     pub user: User,
     pub access: Access,
     pub credential: Credential,
+    /// The data version the request was checked at (see [`crate::cache`]).
+    pub data_version: i64,
 }
 
 impl Viewer {
+    /// The credential's key in the in-memory caches.
+    pub(crate) fn cache_key(&self) -> String {
+        match &self.credential {
+            Credential::Session { token_hash, .. } => format!("s:{token_hash}"),
+            Credential::Token => format!("u:{}", self.user.id),
+        }
+    }
     pub fn csrf(&self) -> &str {
         match &self.credential {
             Credential::Session { csrf, .. } => csrf,
@@ -176,14 +186,16 @@ fn viewer_from(user: User, credential: Credential) -> Viewer {
         access: user.access(),
         user,
         credential,
+        data_version: 0,
     }
 }
 
-/// The user behind the session cookie, if any.
-pub async fn from_session(
-    store: &Store,
+/// The user behind the session cookie, if any (from memory while the data version stands).
+pub(crate) async fn from_session(
+    st: &AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<Option<Viewer>, AppError> {
+    let store = &st.store;
     let jar = CookieJar::from_headers(headers);
     let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
@@ -192,20 +204,27 @@ pub async fn from_session(
         return Ok(None);
     }
     let token_hash = sha256_hex(&token);
-    Ok(store.session(&token_hash).await?.map(|s| {
-        viewer_from(
-            s.user,
-            Credential::Session {
-                csrf: s.csrf,
-                token_hash,
-            },
-        )
-    }))
+    st.cache
+        .viewer(store, format!("s:{token_hash}"), || async {
+            Ok(store.session(&token_hash).await?.map(|s| {
+                let expires_at = s.expires_at;
+                let v = viewer_from(
+                    s.user,
+                    Credential::Session {
+                        csrf: s.csrf,
+                        token_hash: token_hash.clone(),
+                    },
+                );
+                (v, expires_at)
+            }))
+        })
+        .await
 }
 
 /// The user behind an `Authorization: Bearer` token. `Err(())` inside: a bearer header
 /// was sent but names no live token (no fallback to the cookie then).
-async fn from_bearer(store: &Store, parts: &Parts) -> Result<Option<Result<Viewer, ()>>, AppError> {
+async fn from_bearer(st: &AppState, parts: &Parts) -> Result<Option<Result<Viewer, ()>>, AppError> {
+    let store = &st.store;
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -223,13 +242,18 @@ async fn from_bearer(store: &Store, parts: &Parts) -> Result<Option<Result<Viewe
     if secret.is_empty() || secret.len() > 200 {
         return Ok(Some(Err(())));
     }
-    Ok(Some(
-        store
-            .user_by_api_token(&sha256_hex(secret))
-            .await?
-            .map(|u| viewer_from(u, Credential::Token))
-            .ok_or(()),
-    ))
+    let hash = sha256_hex(secret);
+    let viewer = st
+        .cache
+        .viewer(store, format!("t:{hash}"), || async {
+            // API tokens do not expire; they are revoked (an audited write).
+            Ok(store
+                .user_by_api_token(&hash)
+                .await?
+                .map(|u| (viewer_from(u, Credential::Token), DateTime::<Utc>::MAX_UTC)))
+        })
+        .await?;
+    Ok(Some(viewer.ok_or(())))
 }
 
 /// The signed-in user of an API request: bearer token or session cookie. Writes through a
@@ -240,10 +264,10 @@ impl FromRequestParts<AppState> for ApiViewer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let viewer = match from_bearer(&state.store, parts).await? {
+        let viewer = match from_bearer(state, parts).await? {
             Some(Ok(v)) => v,
             Some(Err(())) => return Err(AppError::Unauthorized.into()),
-            None => from_session(&state.store, &parts.headers)
+            None => from_session(state, &parts.headers)
                 .await?
                 .ok_or(AppError::Unauthorized)?,
         };
@@ -285,7 +309,7 @@ impl FromRequestParts<AppState> for PageViewer {
         state: &AppState,
     ) -> Result<Self, axum::response::Response> {
         use axum::response::IntoResponse;
-        match from_session(&state.store, &parts.headers).await {
+        match from_session(state, &parts.headers).await {
             Ok(Some(v)) => Ok(PageViewer(v)),
             Ok(None) => {
                 let next = parts

@@ -27,6 +27,7 @@ use vx_store::Store;
 
 mod api;
 mod auth;
+mod cache;
 mod epi;
 mod error;
 mod i18n;
@@ -69,6 +70,7 @@ impl Default for WebConfig {
 pub(crate) struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
+    pub cache: Arc<cache::Cache>,
 }
 
 const LANG_COOKIE: &str = "lang";
@@ -88,6 +90,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
         config: Arc::new(config),
+        cache: Arc::new(cache::Cache::default()),
     };
     Router::new()
         .route("/healthz", get(healthz))

@@ -71,6 +71,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The page's address and language: what a page's answer depends on besides the
+    /// viewer and the data (its key in [`crate::cache`]).
+    pub(crate) fn address(&self) -> String {
+        format!("{} {}?{}", self.lang.code(), self.path, self.query)
+    }
+
     pub fn new(lang: Lang, path: &str, query: &str) -> Ctx {
         Ctx {
             lang,
@@ -432,7 +438,7 @@ async fn login_form(
     headers: axum::http::HeaderMap,
 ) -> PageResult {
     // Already signed in: go on.
-    if auth::from_session(&st.store, &headers).await?.is_some() {
+    if auth::from_session(&st, &headers).await?.is_some() {
         return Ok(see_other(safe_next(&p.next).unwrap_or("/")));
     }
     let token = match jar.get(LOGIN_CSRF_COOKIE) {
@@ -508,7 +514,9 @@ async fn login(
     };
     st.store.clear_login_failures(&keys[0]).await?;
     if let Some(old) = jar.get(SESSION_COOKIE) {
-        st.store.delete_session(&sha256_hex(old.value())).await?;
+        let hash = sha256_hex(old.value());
+        st.store.delete_session(&hash).await?;
+        st.cache.forget(&format!("s:{hash}"));
     }
     let token = random_token();
     let hours = st.config.session_hours.max(1);
@@ -550,6 +558,7 @@ async fn logout(
     csrf_check(&v, &f.csrf)?;
     if let Credential::Session { token_hash, .. } = &v.credential {
         st.store.delete_session(token_hash).await?;
+        st.cache.forget(&v.cache_key());
     }
     let mut res = see_other("/login");
     res.headers_mut().append(

@@ -341,14 +341,20 @@ async fn status_api(
     ApiViewer(v): ApiViewer,
     Path(code): Path<String>,
     Query(q): Query<DateQuery>,
-) -> Result<Json<ZoneStatusDto>, ApiError> {
-    let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q)?;
-    let (rs, o, stored) = status_of(&st.store, &unit, date)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let overrides = st.store.measure_overrides_for(&unit).await?;
-    Ok(Json(dto(&unit, date, &rs, &o, stored, &overrides)))
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let cache = st.cache.clone();
+    cache
+        .page(&v, format!("api {uri}"), || async {
+            let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
+            let date = parse_date(&q)?;
+            let (rs, o, stored) = status_of(&st.store, &unit, date)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let overrides = st.store.measure_overrides_for(&unit).await?;
+            Ok(Json(dto(&unit, date, &rs, &o, stored, &overrides)).into_response())
+        })
+        .await
 }
 
 async fn status_page(
@@ -358,8 +364,13 @@ async fn status_page(
     Path(code): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> Result<Response, PageError> {
-    let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    draw_status(&st, &ctx, &v, &unit, &q, &[]).await
+    let cache = st.cache.clone();
+    cache
+        .page(&v, ctx.address(), || async {
+            let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
+            draw_status(&st, &ctx, &v, &unit, &q, &[]).await
+        })
+        .await
 }
 
 /// The status page, with the errors of the override form if any.

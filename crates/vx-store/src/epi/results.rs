@@ -210,18 +210,14 @@ impl Store {
         codes.sort_unstable();
         codes.dedup();
         let mut samples: HashMap<String, SampleDbRow> = HashMap::with_capacity(codes.len());
-        for chunk in codes.chunks(CHUNK) {
-            let found: Vec<SampleDbRow> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new(format!("{SAMPLE_SELECT} WHERE code IN ("));
-                let mut sep = qb.separated(", ");
-                for c in chunk {
-                    sep.push_bind(*c);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(p).await?
-            });
-            samples.extend(found.into_iter().map(|s| (s.code.clone(), s)));
-        }
+        let found = super::fetch_keyed!(
+            self,
+            format!("{SAMPLE_SELECT} WHERE"),
+            "code",
+            &codes[..],
+            SampleDbRow
+        );
+        samples.extend(found.into_iter().map(|s| (s.code.clone(), s)));
 
         let mut problems = Vec::new();
         let mut summary = ResultsSummary::default();

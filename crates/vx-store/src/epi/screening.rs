@@ -822,74 +822,53 @@ impl Store {
         households.sort_unstable();
         households.dedup();
         let mut by_id: HashMap<String, Member> = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(CHUNK) {
-            let rows: Vec<(String, i64, i64, i64, bool)> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new(
-                    "SELECT citizen_id, id, unit_id, household_id, active FROM people WHERE citizen_id IN (",
-                );
-                let mut sep = qb.separated(", ");
-                for c in chunk {
-                    sep.push_bind(*c);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(p).await?
-            });
-            for (c, id, unit_id, household_id, active) in rows {
-                by_id.insert(
-                    c,
-                    Member {
-                        id,
-                        unit_id,
-                        household_id,
-                        active,
-                    },
-                );
-            }
-        }
-        // household code | folded name | birth text → member.
-        let mut by_name: HashMap<String, Member> = HashMap::new();
-        let mut by_year: HashMap<String, Option<Member>> = HashMap::new();
-        for chunk in households.chunks(CHUNK) {
-            #[allow(clippy::type_complexity)]
-            let rows: Vec<(
-                String,
-                String,
-                Option<NaiveDate>,
-                i32,
-                i64,
-                i64,
-                i64,
-                bool,
-            )> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new(
-                    "SELECT h.code, x.name_folded, x.birth_date, x.birth_year, x.id, x.unit_id, x.household_id, \
-                     x.active FROM people x JOIN households h ON h.id = x.household_id WHERE h.code IN (",
-                );
-                let mut sep = qb.separated(", ");
-                for c in chunk {
-                    sep.push_bind(*c);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(p).await?
-            });
-            for (code, name, date, year, id, unit_id, household_id, active) in rows {
-                let m = Member {
+        let rows = super::fetch_keyed!(
+            self,
+            "SELECT citizen_id, id, unit_id, household_id, active FROM people WHERE",
+            "citizen_id",
+            &ids[..],
+            (String, i64, i64, i64, bool)
+        );
+        for (c, id, unit_id, household_id, active) in rows {
+            by_id.insert(
+                c,
+                Member {
                     id,
                     unit_id,
                     household_id,
                     active,
-                };
-                let birth = match date {
-                    Some(d) => d.format("%Y-%m-%d").to_string(),
-                    None => format!("{year:04}"),
-                };
-                by_name.insert(format!("{code}|{name}|{birth}"), m);
-                // A file giving only the year finds a full date of that year, if only one.
-                by_year
-                    .entry(format!("{code}|{name}|{year:04}"))
-                    .and_modify(|e| *e = None)
-                    .or_insert(Some(m));
-            }
+                },
+            );
+        }
+        // household code | folded name | birth text → member.
+        let mut by_name: HashMap<String, Member> = HashMap::new();
+        let mut by_year: HashMap<String, Option<Member>> = HashMap::new();
+        #[allow(clippy::type_complexity)]
+        let rows = super::fetch_keyed!(
+            self,
+            "SELECT h.code, x.name_folded, x.birth_date, x.birth_year, x.id, x.unit_id, \
+             x.household_id, x.active FROM people x JOIN households h ON h.id = x.household_id WHERE",
+            "h.code",
+            &households[..],
+            (String, String, Option<NaiveDate>, i32, i64, i64, i64, bool)
+        );
+        for (code, name, date, year, id, unit_id, household_id, active) in rows {
+            let m = Member {
+                id,
+                unit_id,
+                household_id,
+                active,
+            };
+            let birth = match date {
+                Some(d) => d.format("%Y-%m-%d").to_string(),
+                None => format!("{year:04}"),
+            };
+            by_name.insert(format!("{code}|{name}|{birth}"), m);
+            // A file giving only the year finds a full date of that year, if only one.
+            by_year
+                .entry(format!("{code}|{name}|{year:04}"))
+                .and_modify(|e| *e = None)
+                .or_insert(Some(m));
         }
         let mut out = HashMap::with_capacity(refs.len());
         for r in refs {
@@ -969,34 +948,28 @@ impl Store {
             .map(|g| rows[g.first].value.sample_code.as_str())
             .collect();
         let mut stored: HashMap<String, (SampleDbRow, HashSet<i64>)> = HashMap::new();
-        for chunk in codes.chunks(CHUNK) {
-            let found: Vec<SampleDbRow> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new(format!("{SAMPLE_SELECT} WHERE code IN ("));
-                let mut sep = qb.separated(", ");
-                for c in chunk {
-                    sep.push_bind(*c);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(p).await?
-            });
-            if found.is_empty() {
-                continue;
-            }
-            let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
-            let sql = format!(
-                "SELECT sample_id, person_id FROM sample_members WHERE sample_id IN ({})",
-                id_list(&ids)
-            );
-            let members: Vec<(i64, i64)> =
-                with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?);
-            let mut by_sample: HashMap<i64, HashSet<i64>> = HashMap::new();
-            for (s, m) in members {
-                by_sample.entry(s).or_default().insert(m);
-            }
-            for s in found {
-                let m = by_sample.remove(&s.id).unwrap_or_default();
-                stored.insert(s.code.clone(), (s, m));
-            }
+        let all_found = super::fetch_keyed!(
+            self,
+            format!("{SAMPLE_SELECT} WHERE"),
+            "code",
+            &codes[..],
+            SampleDbRow
+        );
+        let ids: Vec<i64> = all_found.iter().map(|s| s.id).collect();
+        let members = super::fetch_keyed!(
+            self,
+            "SELECT sample_id, person_id FROM sample_members WHERE",
+            "sample_id",
+            &ids[..],
+            (i64, i64)
+        );
+        let mut by_sample: HashMap<i64, HashSet<i64>> = HashMap::new();
+        for (s, m) in members {
+            by_sample.entry(s).or_default().insert(m);
+        }
+        for s in all_found {
+            let m = by_sample.remove(&s.id).unwrap_or_default();
+            stored.insert(s.code.clone(), (s, m));
         }
 
         // People already sampled in these rounds (skipped when the rounds have no samples).
@@ -1018,17 +991,16 @@ impl Store {
                 .collect();
             ids.sort_unstable();
             ids.dedup();
-            for chunk in ids.chunks(CHUNK) {
-                let sql = format!(
-                    "SELECT m.round_id, m.person_id, s.code FROM sample_members m JOIN samples s ON s.id = m.sample_id \
-                     WHERE NOT m.retest AND m.person_id IN ({})",
-                    id_list(chunk)
-                );
-                let found: Vec<(i64, i64, String)> =
-                    with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?);
-                for (r, m, code) in found {
-                    sampled_before.insert((r, m), code);
-                }
+            let found = super::fetch_keyed!(
+                self,
+                "SELECT m.round_id, m.person_id, s.code FROM sample_members m \
+                 JOIN samples s ON s.id = m.sample_id WHERE NOT m.retest AND",
+                "m.person_id",
+                &ids[..],
+                (i64, i64, String)
+            );
+            for (r, m, code) in found {
+                sampled_before.insert((r, m), code);
             }
         }
 

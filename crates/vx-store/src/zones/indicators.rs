@@ -45,6 +45,208 @@ fn age_on(birth_date: Option<NaiveDate>, birth_year: i64, day: NaiveDate) -> i64
     }
 }
 
+/// The ages the vaccination indicators look at: 18 (first dose), 50 and 65 (fully
+/// vaccinated).
+const AGES: [i64; 3] = [18, 50, 65];
+
+/// The last birth date of someone `age` years old (or more) on `day`.
+fn last_birth_at_age(day: NaiveDate, age: i64) -> Option<NaiveDate> {
+    let mut b = day.checked_sub_months(chrono::Months::new(u32::try_from(age * 12).ok()?))?;
+    while age_on(Some(b), 0, day) < age {
+        b = b.pred_opt()?;
+    }
+    while age_on(Some(b.succ_opt()?), 0, day) >= age {
+        b = b.succ_opt()?;
+    }
+    Some(b)
+}
+
+/// Where an age stands in a window: reached before it starts ("always": birth dates up to
+/// `always`, birth years up to `always_year`), reached inside it (up to `by_end`,
+/// `by_end_year`), or not reached.
+#[derive(Clone, Copy)]
+struct AgeBand {
+    always: NaiveDate,
+    by_end: NaiveDate,
+    always_year: i64,
+    by_end_year: i64,
+}
+
+impl AgeBand {
+    fn new(from: NaiveDate, to: NaiveDate, age: i64) -> Result<AgeBand> {
+        let bad = || crate::StoreError::Invalid(format!("no birth date is {age} on {from}"));
+        Ok(AgeBand {
+            always: last_birth_at_age(from, age).ok_or_else(bad)?,
+            by_end: last_birth_at_age(to, age).ok_or_else(bad)?,
+            always_year: i64::from(from.year()) - age,
+            by_end_year: i64::from(to.year()) - age,
+        })
+    }
+
+    /// SQL: 1 for the people at this age all window long, else 0 (`$p` and `$q` hold
+    /// `always` and `always_year`).
+    fn always_sql(p: usize, q: usize) -> String {
+        format!(
+            "CASE WHEN (p.birth_date IS NOT NULL AND p.birth_date <= ${p}) \
+             OR (p.birth_date IS NULL AND p.birth_year <= ${q}) THEN 1 ELSE 0 END"
+        )
+    }
+
+    /// SQL: the people reaching this age inside the window (`$p`..: always, by_end,
+    /// always_year, by_end_year).
+    fn crossing_sql(p: usize) -> String {
+        format!(
+            "(p.birth_date > ${} AND p.birth_date <= ${}) \
+             OR (p.birth_date IS NULL AND p.birth_year > ${} AND p.birth_year <= ${})",
+            p,
+            p + 1,
+            p + 2,
+            p + 3
+        )
+    }
+}
+
+impl Store {
+    /// The vaccination counts of every unit (not summed up the tree) as difference arrays:
+    /// `[n18, dosed18, n50, full50, n65, full65]` per unit and day (`ndays + 1` a unit, the
+    /// last one for "not inside the window"). Each person counts from the first day they
+    /// qualify. People at an age all window long are counted by dose day in two grouped,
+    /// index-ordered scans (`people_unit_first_dose`, `people_unit_second_dose`: no join, no
+    /// sort); only those whose birthday of 18, 50 or 65 falls inside the window are read one
+    /// by one.
+    #[allow(clippy::too_many_arguments)]
+    async fn vaccination_counts(
+        &self,
+        lo: &str,
+        hi: &str,
+        ix: &HashMap<i64, usize>,
+        n: usize,
+        from: NaiveDate,
+        to: NaiveDate,
+        ndays: usize,
+    ) -> Result<(Vec<i64>, Vec<[i64; 6]>)> {
+        let bands = [
+            AgeBand::new(from, to, AGES[0])?,
+            AgeBand::new(from, to, AGES[1])?,
+            AgeBand::new(from, to, AGES[2])?,
+        ];
+        let width = ndays + 1;
+        let mut diff = vec![[0i64; 6]; n * width];
+        // The first day (index) a day is reached in the window; `ndays`: not inside it.
+        let at = |d: Option<NaiveDate>| -> usize {
+            match d {
+                Some(d) if d <= to => usize::try_from(day_ix(from, d).max(0)).unwrap_or(0),
+                _ => ndays,
+            }
+        };
+        let units = "p.unit_id IN (SELECT id FROM units WHERE path >= $1 AND path < $2) \
+                     AND p.active = TRUE";
+        // Everyone, and 18 all window long, by first dose day.
+        let first_sql = format!(
+            "SELECT p.unit_id, p.first_dose_on, COUNT(*), CAST(SUM({}) AS BIGINT) FROM people p \
+             WHERE {units} GROUP BY p.unit_id, p.first_dose_on",
+            AgeBand::always_sql(3, 4)
+        );
+        // 50 and 65 all window long, by second dose day.
+        let second_sql = format!(
+            "SELECT p.unit_id, p.second_dose_on, CAST(SUM({}) AS BIGINT), CAST(SUM({}) AS BIGINT) \
+             FROM people p WHERE {units} GROUP BY p.unit_id, p.second_dose_on",
+            AgeBand::always_sql(3, 4),
+            AgeBand::always_sql(5, 6)
+        );
+        // Birthdays inside the window, one by one, found by birth (`people_birth`; the
+        // unary `+` keeps the planners off the unit index for this query).
+        let crossing_sql = format!(
+            "SELECT p.unit_id, p.birth_date, CAST(p.birth_year AS BIGINT), p.first_dose_on, \
+             p.second_dose_on FROM people p \
+             WHERE +p.unit_id IN (SELECT id FROM units WHERE path >= $1 AND path < $2) \
+             AND p.active = TRUE AND ({} OR {} OR {})",
+            AgeBand::crossing_sql(3),
+            AgeBand::crossing_sql(7),
+            AgeBand::crossing_sql(11)
+        );
+        type Crossing = (
+            i64,
+            Option<NaiveDate>,
+            i64,
+            Option<NaiveDate>,
+            Option<NaiveDate>,
+        );
+        // Three scans at once (each on its own connection).
+        let (firsts, seconds, rows) = futures::try_join!(
+            async {
+                let rows: Vec<(i64, Option<NaiveDate>, i64, i64)> = with_pool!(self, p => sqlx::query_as(&first_sql)
+                    .bind(lo).bind(hi).bind(bands[0].always).bind(bands[0].always_year)
+                    .fetch_all(p).await?);
+                Ok::<_, crate::StoreError>(rows)
+            },
+            async {
+                let rows: Vec<(i64, Option<NaiveDate>, i64, i64)> = with_pool!(self, p => sqlx::query_as(&second_sql)
+                    .bind(lo).bind(hi).bind(bands[1].always).bind(bands[1].always_year)
+                    .bind(bands[2].always).bind(bands[2].always_year)
+                    .fetch_all(p).await?);
+                Ok::<_, crate::StoreError>(rows)
+            },
+            async {
+                let rows: Vec<Crossing> = with_pool!(self, p => {
+                    let mut q = sqlx::query_as(&crossing_sql).bind(lo).bind(hi);
+                    for b in &bands {
+                        q = q.bind(b.always).bind(b.by_end).bind(b.always_year).bind(b.by_end_year);
+                    }
+                    q.fetch_all(p).await?
+                });
+                Ok::<_, crate::StoreError>(rows)
+            },
+        )?;
+        let mut counted = vec![0i64; n];
+        for (uid, first, all, c) in firsts {
+            let Some(&i) = ix.get(&uid) else { continue };
+            counted[i] += all;
+            diff[i * width][0] += c;
+            diff[i * width + at(first)][1] += c;
+        }
+        for (uid, second, c50, c65) in seconds {
+            let Some(&i) = ix.get(&uid) else { continue };
+            let k = at(second);
+            diff[i * width][2] += c50;
+            diff[i * width + k][3] += c50;
+            diff[i * width][4] += c65;
+            diff[i * width + k][5] += c65;
+        }
+        for (uid, bd, by, first, second) in rows {
+            let Some(&i) = ix.get(&uid) else { continue };
+            // The first day of an age inside the window (ages only grow: a search).
+            let reach = |age: i64| -> usize {
+                let (mut lo, mut hi) = (0usize, ndays);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if age_on(bd, by, from + Days::new(mid as u64)) >= age {
+                        hi = mid;
+                    } else {
+                        lo = mid + 1;
+                    }
+                }
+                lo
+            };
+            let row = &mut diff[i * width..(i + 1) * width];
+            for (t, (age, band)) in AGES.iter().zip(&bands).enumerate() {
+                let crossing = match bd {
+                    Some(b) => b > band.always && b <= band.by_end,
+                    None => by > band.always_year && by <= band.by_end_year,
+                };
+                if !crossing {
+                    continue;
+                }
+                let k = reach(*age);
+                let dose = if t == 0 { at(first) } else { at(second) };
+                row[k][2 * t] += 1;
+                row[k.max(dose)][2 * t + 1] += 1;
+            }
+        }
+        Ok((counted, diff))
+    }
+}
+
 impl Store {
     /// Indicators of every current unit of `root`'s subtree for every day `from..=to`.
     pub async fn zone_batch(
@@ -171,78 +373,17 @@ impl Store {
                 capacity[i].push((d, met));
             }
         }
-        // Counted population.
-        let mut counted = vec![0i64; n];
-        let rows: Vec<(i64, i64)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT p.unit_id, COUNT(*) FROM people p JOIN units u ON u.id = p.unit_id \
-             WHERE u.path >= $1 AND u.path < $2 AND p.active GROUP BY p.unit_id",
-        ).bind(&lo).bind(&hi).fetch_all(p).await?);
-        for (uid, c) in rows {
-            if let Some(&i) = ix.get(&uid) {
-                counted[i] += c;
-            }
-        }
-        // Vaccination: people grouped by unit, birth, first dose day, second dose day.
+        // Counted population and vaccination, from the same scans of the people.
         let any_vax: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT v.person_id FROM vaccinations v JOIN people p ON p.id = v.person_id \
-             JOIN units u ON u.id = p.unit_id WHERE u.path >= $1 AND u.path < $2 LIMIT 1",
+            "SELECT p.id FROM people p WHERE p.first_dose_on IS NOT NULL \
+             AND p.unit_id IN (SELECT id FROM units WHERE path >= $1 AND path < $2) LIMIT 1",
         ).bind(&lo).bind(&hi).fetch_optional(p).await?);
+        let (mut counted, diff) = self
+            .vaccination_counts(&lo, &hi, &ix, n, from, to, ndays)
+            .await?;
         // Per unit and day: [n18, dosed18, n50, full50, n65, full65]
         let mut vax = vec![[0u32; 6]; if any_vax.is_some() { n * ndays } else { 0 }];
         if any_vax.is_some() {
-            type VaxRow = (
-                i64,
-                Option<NaiveDate>,
-                i64,
-                Option<NaiveDate>,
-                Option<NaiveDate>,
-                i64,
-            );
-            let rows: Vec<VaxRow> = with_pool!(self, p => sqlx::query_as(
-                "SELECT p.unit_id, p.birth_date, CAST(p.birth_year AS BIGINT), v1.day, v2.day, COUNT(*) \
-                 FROM people p JOIN units u ON u.id = p.unit_id \
-                 LEFT JOIN vaccinations v1 ON v1.person_id = p.id AND v1.dose = 1 \
-                 LEFT JOIN vaccinations v2 ON v2.person_id = p.id AND v2.dose = 2 \
-                 WHERE u.path >= $1 AND u.path < $2 AND p.active \
-                 GROUP BY p.unit_id, p.birth_date, p.birth_year, v1.day, v2.day",
-            ).bind(&lo).bind(&hi).fetch_all(p).await?);
-            // Each group counts from the first day it qualifies to the end of the window:
-            // difference arrays per unit, then prefix sums (O(groups + units × days), not
-            // O(groups × days)). Ages only grow, so the first day of an age is a search.
-            let mut diff = vec![[0i64; 6]; n * (ndays + 1)];
-            let first_day = |pred: &dyn Fn(NaiveDate) -> bool| -> usize {
-                let (mut lo, mut hi) = (0usize, ndays);
-                while lo < hi {
-                    let mid = (lo + hi) / 2;
-                    if pred(from + Days::new(mid as u64)) {
-                        hi = mid;
-                    } else {
-                        lo = mid + 1;
-                    }
-                }
-                lo
-            };
-            for (uid, bd, by, d1, d2, c) in rows {
-                let Some(&i) = ix.get(&uid) else { continue };
-                let c = i64::from(u32::try_from(c).unwrap_or(0));
-                let k18 = first_day(&|d| age_on(bd, by, d) >= 18);
-                let k50 = first_day(&|d| age_on(bd, by, d) >= 50);
-                let k65 = first_day(&|d| age_on(bd, by, d) >= 65);
-                let dosed =
-                    first_day(&|d| d1.is_some_and(|x| x <= d) || d2.is_some_and(|x| x <= d));
-                let full = first_day(&|d| d2.is_some_and(|x| x <= d));
-                let row = &mut diff[i * (ndays + 1)..(i + 1) * (ndays + 1)];
-                for (slot, k) in [
-                    (0, k18),
-                    (1, k18.max(dosed)),
-                    (2, k50),
-                    (3, k50.max(full)),
-                    (4, k65),
-                    (5, k65.max(full)),
-                ] {
-                    row[k][slot] += c;
-                }
-            }
             for i in 0..n {
                 let mut run = [0i64; 6];
                 for k in 0..ndays {

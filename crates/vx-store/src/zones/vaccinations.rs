@@ -145,6 +145,30 @@ impl Store {
                     audit_log!(tx, actor, "update", "vaccinations", format!("{person}/{dose}"),
                         Some(&serde_json::json!({"day": old})), Some(&serde_json::json!({"day": day})));
                 }
+                // The dose days kept on each person whose doses changed.
+                let mut doses = stored.clone();
+                for (person, dose, day) in &new_rows {
+                    doses.insert((*person, *dose), *day);
+                }
+                for (_, person, dose, _, day) in &changes {
+                    doses.insert((*person, *dose), *day);
+                }
+                let mut touched: Vec<i64> = new_rows.iter().map(|r| r.0).chain(changes.iter().map(|c| c.1)).collect();
+                touched.sort_unstable();
+                touched.dedup();
+                let days: Vec<DoseDays> = touched
+                    .iter()
+                    .map(|&person| {
+                        let one = doses.get(&(person, 1)).copied();
+                        let two = doses.get(&(person, 2)).copied();
+                        let first = match (one, two) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        (person, first, two)
+                    })
+                    .collect();
+                tx.set_dose_days(&days).await?;
                 let after = serde_json::json!({"file": opts.file_name, "sha256": opts.sha256,
                     "created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged,
                     "skipped": summary.skipped.len()});
@@ -153,5 +177,57 @@ impl Store {
             }
         });
         Ok(summary)
+    }
+}
+
+/// A person, the day of their first dose (dose 1 or 2, the earlier) and of their second.
+type DoseDays = (i64, Option<NaiveDate>, Option<NaiveDate>);
+
+/// Keeps the dose days on `people` (read by the vaccination indicators), inside the
+/// caller's transaction: the fastest path of each backend.
+trait SetDoseDays {
+    async fn set_dose_days(&mut self, rows: &[DoseDays]) -> Result<()>;
+}
+
+impl SetDoseDays for sqlx::SqliteConnection {
+    async fn set_dose_days(&mut self, rows: &[DoseDays]) -> Result<()> {
+        // A fixed size: one prepared statement, cached and reused.
+        for chunk in rows.chunks(64) {
+            let mut qb = QueryBuilder::new(
+                "UPDATE people SET first_dose_on = v.column2, second_dose_on = v.column3 FROM (",
+            );
+            qb.push_values(chunk, |mut b, (id, first, second)| {
+                b.push_bind(*id).push_bind(*first).push_bind(*second);
+            });
+            qb.push(") AS v WHERE people.id = v.column1");
+            qb.build().execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl SetDoseDays for sqlx::PgConnection {
+    async fn set_dose_days(&mut self, rows: &[DoseDays]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "CREATE TEMP TABLE dose_days (id BIGINT, first_on DATE, second_on DATE) ON COMMIT DROP",
+        )
+        .execute(&mut *self)
+        .await?;
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|(id, first, second)| vec![Cell::Int(*id), (*first).into(), (*second).into()])
+            .collect();
+        self.bulk_insert("dose_days", &["id", "first_on", "second_on"], &cells)
+            .await?;
+        sqlx::query(
+            "UPDATE people SET first_dose_on = d.first_on, second_dose_on = d.second_on \
+             FROM dose_days d WHERE people.id = d.id",
+        )
+        .execute(&mut *self)
+        .await?;
+        Ok(())
     }
 }

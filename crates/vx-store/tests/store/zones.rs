@@ -422,3 +422,152 @@ async fn a_later_assignment_applies_to_the_subtree() {
     })
     .await;
 }
+
+/// Age on `day` as the indicators count it: whole years from the birth date, or from the
+/// birth year alone when that is all the registry has.
+fn age_by_hand(birth: &str, day: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    if birth.len() == 4 {
+        return i64::from(day.year()) - birth.parse::<i64>().unwrap();
+    }
+    let b = d(birth);
+    let mut a = i64::from(day.year() - b.year());
+    if (day.month(), day.day()) < (b.month(), b.day()) {
+        a -= 1;
+    }
+    a
+}
+
+/// The vaccination shares of a hamlet, counted person by person on every day of several
+/// windows (one day, 90 days, a 29 February birthday, sixteen years), agree with the
+/// grouped computation, which only tells apart the birth dates and dose days the window
+/// can tell apart.
+#[tokio::test]
+async fn vaccination_shares_agree_with_each_person_counted_by_hand() {
+    use chrono::{Days, Months};
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        seed_units(s).await;
+        s.create_household(&actor(), &household("H1", "2884601", "Nguyễn Văn An"))
+            .await
+            .unwrap();
+        // Birthdays of 18, 50 and 65 around the edges of 1 September – 29 November 2021.
+        let mut births: Vec<String> = Vec::new();
+        for age in [18u32, 50, 65] {
+            for day in [
+                "2021-08-31",
+                "2021-09-01",
+                "2021-09-02",
+                "2021-10-15",
+                "2021-11-28",
+                "2021-11-29",
+                "2021-11-30",
+            ] {
+                let b = d(day).checked_sub_months(Months::new(12 * age)).unwrap();
+                births.push(b.to_string());
+            }
+        }
+        births.extend(
+            [
+                "2004-02-29",
+                "2004-03-01",
+                "2004-02-28",
+                "1956",
+                "2003",
+                "1971",
+                "1940-06-30",
+            ]
+            .map(String::from),
+        );
+        let dose_days = [
+            None,
+            Some("2021-07-01"),
+            Some("2021-09-01"),
+            Some("2021-10-14"),
+            Some("2021-11-29"),
+            Some("2022-03-01"),
+        ];
+        let mut people: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)> = Vec::new();
+        let mut doses = Vec::new();
+        for (i, birth) in births.iter().enumerate() {
+            let year: u32 = birth[..4].parse().unwrap();
+            let id = format!(
+                "080{}{:02}{:06}",
+                if year < 2000 { 0 } else { 2 },
+                year % 100,
+                i + 1
+            );
+            let name = format!(
+                "Nguyễn Văn {}",
+                ["An", "Bình", "Cường", "Dũng", "Em", "Giang"][i % 6]
+            );
+            let name = format!(
+                "{name} {}",
+                ["Hai", "Ba", "Tư", "Năm", "Sáu", "Bảy", "Tám", "Chín"][i / 6]
+            );
+            s.create_person(&actor(), &person("H1", &name, birth, Sex::Male, Some(&id)))
+                .await
+                .unwrap();
+            let d1 = dose_days[i % 6].map(d);
+            let d2 = d1.filter(|_| i % 3 != 1).map(|x| x + Days::new(28));
+            for (n, day) in [(1, d1), (2, d2)] {
+                if let Some(day) = day {
+                    doses.push(NewDose {
+                        person: DosePerson::CitizenId(vx_domain::CitizenId::parse(&id).unwrap()),
+                        dose: n,
+                        day,
+                    });
+                }
+            }
+            people.push((birth.clone(), d1, d2));
+        }
+        s.import_vaccinations(&actor(), located(doses), &ImportOptions::default())
+            .await
+            .unwrap();
+        let hamlet = s.unit("2884601").await.unwrap().unwrap();
+        for (from, to) in [
+            ("2021-10-14", "2021-10-14"),
+            ("2021-09-01", "2021-11-29"),
+            ("2022-02-27", "2022-03-02"),
+            ("2021-01-01", "2037-01-01"),
+        ] {
+            let (from, to) = (d(from), d(to));
+            let batch = s.zone_batch(&hamlet, from, to).await.unwrap();
+            let i = batch.units.iter().position(|u| u.id == hamlet.id).unwrap();
+            for (k, day) in from.iter_days().take_while(|x| *x <= to).enumerate() {
+                let got = batch.days[k][i];
+                let (mut n18, mut dosed, mut n50, mut full50, mut n65, mut full65) =
+                    (0, 0, 0, 0, 0, 0);
+                for (birth, d1, d2) in &people {
+                    let age = age_by_hand(birth, day);
+                    let has = |x: &Option<NaiveDate>| x.is_some_and(|x| x <= day);
+                    if age >= 18 {
+                        n18 += 1;
+                        dosed += i32::from(has(d1) || has(d2));
+                    }
+                    if age >= 50 {
+                        n50 += 1;
+                        full50 += i32::from(has(d2));
+                    }
+                    if age >= 65 {
+                        n65 += 1;
+                        full65 += i32::from(has(d2));
+                    }
+                }
+                let pct = |a: i32, b: i32| (b > 0).then(|| f64::from(a) * 100.0 / f64::from(b));
+                let want = (
+                    pct(dosed, n18),
+                    pct(n50 - full50, n50),
+                    pct(n65 - full65, n65),
+                );
+                let have = (
+                    got.first_dose_18plus_pct,
+                    got.not_fully_vaccinated_50plus_pct,
+                    got.not_fully_vaccinated_65plus_pct,
+                );
+                assert_eq!(have, want, "{day} in {from}..={to}");
+            }
+        }
+    })
+    .await;
+}

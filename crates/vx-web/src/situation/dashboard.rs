@@ -121,6 +121,7 @@ pub(crate) fn figures_list(f: &Figures, day: NaiveDate, lang: Lang) -> Markup {
     }
 }
 
+/// The dashboard, drawn once per data version for each session, day, sort and language.
 async fn dashboard(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -128,8 +129,23 @@ async fn dashboard(
     Path(code): Path<String>,
     Query(q): Query<DashQuery>,
 ) -> Result<Response, PageError> {
+    let cache = st.cache.clone();
+    cache
+        .page(&v, ctx.address(), || {
+            draw_dashboard(&st, &ctx, &v, &code, &q)
+        })
+        .await
+}
+
+async fn draw_dashboard(
+    st: &AppState,
+    ctx: &Ctx,
+    v: &crate::auth::Viewer,
+    code: &str,
+    q: &DashQuery,
+) -> Result<Response, PageError> {
     let store = &st.store;
-    let unit = scope::seen_unit(store, &v.access, &code).await?;
+    let unit = scope::seen_unit(store, &v.access, code).await?;
     let day = parse_day(q.date.as_deref())?;
     let lang = ctx.lang;
     let children = scope::seen_children(store, &v.access, &unit).await?;
@@ -396,7 +412,7 @@ async fn dashboard(
             }
         }
     };
-    Ok(layout(&ctx, Some(&v), S::Dashboard.get(lang), body).into_response())
+    Ok(layout(ctx, Some(v), S::Dashboard.get(lang), body).into_response())
 }
 
 fn crumbs(access: &Access, ancestors: &[Unit], unit: &Unit, day: NaiveDate) -> Markup {

@@ -81,6 +81,62 @@ async fn status_api_and_page_within_scope() {
     .await;
 }
 
+/// The status and the dashboard are kept in memory between writes: every write (here
+/// made by another process's way, the store, not through this server) shows at once; a
+/// page kept for one session is never shown to another; a new password signs the user's
+/// sessions out at once although their credentials were in memory.
+#[tokio::test]
+async fn answers_kept_in_memory_follow_every_write() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        let district = app.store.unit("831").await.unwrap().unwrap();
+        let token = app.token("huyen").await;
+        let path = "/api/v1/units/28846/status?date=2021-10-20";
+        for _ in 0..2 {
+            let (status, body) = app.api(&token, Method::GET, path, None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["stored"], false);
+        }
+        let day: chrono::NaiveDate = "2021-10-20".parse().unwrap();
+        app.store
+            .classify(&Actor::system("test"), &district, day, day)
+            .await
+            .unwrap();
+        let (_, body) = app.api(&token, Method::GET, path, None).await;
+        assert_eq!(body["stored"], true, "the classification shows at once");
+
+        let first = app.login("huyen").await;
+        let second = app.login("huyen").await;
+        assert_ne!(first.csrf, second.csrf);
+        let dash = "/units/28846/dashboard?date=2021-10-20";
+        for _ in 0..2 {
+            for s in [&first, &second] {
+                let (status, page) = app.text(&s.client, dash).await;
+                assert_eq!(status, StatusCode::OK);
+                assert_eq!(super::csrf_of(&page), s.csrf, "each session its own page");
+            }
+        }
+        let user = app
+            .store
+            .user_by_username("huyen")
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        app.store
+            .set_password(
+                &Actor::system("test"),
+                user.id,
+                "$argon2id$v=19$m=19456,t=2,p=1$x$y",
+            )
+            .await
+            .unwrap();
+        let r = app.get(&first.client, dash).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out at once");
+    })
+    .await;
+}
+
 /// The API routes of this part, for the OpenAPI completeness check in main.rs.
 pub(crate) const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/units/{code}/status"),
