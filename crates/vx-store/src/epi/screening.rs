@@ -2,14 +2,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use vx_domain::epi::{
     epi_day, in_force, AgeBounds, Campaign, CoverageRow, LabResult, NewCampaign, NewRound,
     NewSample, PersonRef, Round, Sample, SampleCode, SampleMethod, SampleResult, SampleRow,
     TargetGroup,
 };
-use vx_domain::{fold, Person, Relation, Unit, UnitCode};
+use vx_domain::{fold, Birth, Person, Relation, Unit, UnitCode};
 
 use super::{id_list, invalid, not_found, word, CHUNK};
 use crate::bulk::{BulkInsert, Cell};
@@ -569,17 +569,19 @@ impl Store {
         ))
     }
 
+    /// People by id (in id order: the table is read front to back, not at random).
     async fn members_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Member>> {
-        let mut out = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT id, unit_id, household_id, active FROM people WHERE id IN ({})",
-                id_list(chunk)
-            );
-            let rows: Vec<Member> = with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?);
-            out.extend(rows.into_iter().map(|m| (m.id, m)));
-        }
-        Ok(out)
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let rows = super::fetch_keyed!(
+            self,
+            "SELECT id, unit_id, household_id, active FROM people WHERE",
+            "id",
+            &ids[..],
+            Member
+        );
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
     }
 
     /// Of these people, those already in a (non-retest) sample of the round, with its code.
@@ -801,12 +803,13 @@ impl Store {
     // -----------------------------------------------------------------------------------
     // Bulk import of samples
 
-    /// Resolves the people named by import rows: citizen IDs and household + folded name +
-    /// birth (a birth year in the registry also matches a full date of that year).
-    pub(crate) async fn resolve_people(
-        &self,
-        refs: &[&PersonRef],
-    ) -> Result<HashMap<PersonRef, Member>> {
+    /// Resolves the people named by import rows (the answer is aligned with `refs`): citizen
+    /// IDs and household + folded name + birth (a birth year in the registry also matches a
+    /// full date of that year; a year in the file, the one full date of that year).
+    ///
+    /// Keys are looked up sorted (index order); the people of households are read by
+    /// household id, the order they were written in.
+    pub(crate) async fn resolve_people(&self, refs: &[&PersonRef]) -> Result<Vec<Option<Member>>> {
         let mut ids: Vec<&str> = Vec::new();
         let mut households: Vec<&str> = Vec::new();
         for r in refs {
@@ -821,77 +824,104 @@ impl Store {
         ids.dedup();
         households.sort_unstable();
         households.dedup();
-        let mut by_id: HashMap<String, Member> = HashMap::with_capacity(ids.len());
-        let rows = super::fetch_keyed!(
+        let t0 = std::time::Instant::now();
+        let found = super::fetch_keyed!(
             self,
             "SELECT citizen_id, id, unit_id, household_id, active FROM people WHERE",
             "citizen_id",
             &ids[..],
             (String, i64, i64, i64, bool)
         );
-        for (c, id, unit_id, household_id, active) in rows {
-            by_id.insert(
-                c,
-                Member {
-                    id,
-                    unit_id,
-                    household_id,
-                    active,
-                },
-            );
-        }
-        // household code | folded name | birth text → member.
-        let mut by_name: HashMap<String, Member> = HashMap::new();
-        let mut by_year: HashMap<String, Option<Member>> = HashMap::new();
+        let by_id: HashMap<&str, Member> = found
+            .iter()
+            .map(|(c, id, unit_id, household_id, active)| {
+                let m = Member {
+                    id: *id,
+                    unit_id: *unit_id,
+                    household_id: *household_id,
+                    active: *active,
+                };
+                (c.as_str(), m)
+            })
+            .collect();
+        tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: by citizen ID");
+
+        let codes = super::fetch_keyed!(
+            self,
+            "SELECT id, code FROM households WHERE",
+            "code",
+            &households[..],
+            (i64, String)
+        );
+        let mut household_ids: Vec<i64> = codes.iter().map(|c| c.0).collect();
+        household_ids.sort_unstable();
+        let code_of: HashMap<i64, &str> = codes.iter().map(|(id, c)| (*id, c.as_str())).collect();
         #[allow(clippy::type_complexity)]
         let rows = super::fetch_keyed!(
             self,
-            "SELECT h.code, x.name_folded, x.birth_date, x.birth_year, x.id, x.unit_id, \
-             x.household_id, x.active FROM people x JOIN households h ON h.id = x.household_id WHERE",
-            "h.code",
-            &households[..],
-            (String, String, Option<NaiveDate>, i32, i64, i64, i64, bool)
+            "SELECT household_id, name_folded, birth_date, birth_year, id, unit_id, active \
+             FROM people WHERE",
+            "household_id",
+            &household_ids[..],
+            (i64, String, Option<NaiveDate>, i32, i64, i64, bool)
         );
-        for (code, name, date, year, id, unit_id, household_id, active) in rows {
+        // (household code, folded name, (year, month, day)) with 0, 0 for a year alone.
+        type NameKey<'a> = (&'a str, &'a str, (i32, u32, u32));
+        let mut by_name: HashMap<NameKey<'_>, Member> = HashMap::with_capacity(rows.len());
+        let mut by_year: HashMap<(&str, &str, i32), Option<Member>> =
+            HashMap::with_capacity(rows.len());
+        for (household_id, name, date, year, id, unit_id, active) in &rows {
+            let Some(code) = code_of.get(household_id).copied() else {
+                continue;
+            };
             let m = Member {
-                id,
-                unit_id,
-                household_id,
-                active,
+                id: *id,
+                unit_id: *unit_id,
+                household_id: *household_id,
+                active: *active,
             };
-            let birth = match date {
-                Some(d) => d.format("%Y-%m-%d").to_string(),
-                None => format!("{year:04}"),
-            };
-            by_name.insert(format!("{code}|{name}|{birth}"), m);
+            let birth = date.map_or((*year, 0, 0), |d| (d.year(), d.month(), d.day()));
+            by_name.insert((code, name.as_str(), birth), m);
             // A file giving only the year finds a full date of that year, if only one.
             by_year
-                .entry(format!("{code}|{name}|{year:04}"))
+                .entry((code, name.as_str(), *year))
                 .and_modify(|e| *e = None)
                 .or_insert(Some(m));
         }
-        let mut out = HashMap::with_capacity(refs.len());
-        for r in refs {
-            let found = match r {
-                PersonRef::CitizenId(c) => by_id.get(c.as_str()),
+        tracing::debug!(
+            ms = t0.elapsed().as_millis(),
+            n = rows.len(),
+            "resolve: by household"
+        );
+        let out = refs
+            .iter()
+            .map(|r| match r {
+                PersonRef::CitizenId(c) => by_id.get(c.as_str()).copied(),
                 PersonRef::Household {
                     household_code,
                     full_name,
                     birth,
                 } => {
-                    let key =
-                        |b: String| format!("{household_code}|{}|{b}", fold(full_name.as_str()));
-                    let year = key(format!("{:04}", birth.year()));
+                    let name = fold(full_name.as_str());
+                    let code = household_code.as_str();
+                    let year = birth.year();
+                    let exact = match birth {
+                        Birth::Date(d) => (d.year(), d.month(), d.day()),
+                        Birth::Year(y) => (*y, 0, 0),
+                    };
                     by_name
-                        .get(&key(birth.to_string()))
-                        .or_else(|| by_name.get(&year))
-                        .or_else(|| by_year.get(&year).and_then(Option::as_ref))
+                        .get(&(code, name.as_str(), exact))
+                        .or_else(|| by_name.get(&(code, name.as_str(), (year, 0, 0))))
+                        .or_else(|| {
+                            by_year
+                                .get(&(code, name.as_str(), year))
+                                .and_then(Option::as_ref)
+                        })
+                        .copied()
                 }
-            };
-            if let Some(m) = found {
-                out.insert((*r).clone(), *m);
-            }
-        }
+            })
+            .collect();
+        tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: matched");
         Ok(out)
     }
 
@@ -939,7 +969,13 @@ impl Store {
         }
 
         let refs: Vec<&PersonRef> = rows.iter().map(|r| &r.value.person).collect();
+        let phase = std::time::Instant::now();
+        // `people[i]`: the person of row `i`.
         let people = self.resolve_people(&refs).await?;
+        tracing::debug!(
+            ms = phase.elapsed().as_millis(),
+            "samples import: people resolved"
+        );
         drop(refs);
 
         // Stored samples with these codes, and their members.
@@ -987,7 +1023,7 @@ impl Store {
                 .iter()
                 .filter(|g| !stored.contains_key(rows[g.first].value.sample_code.as_str()))
                 .flat_map(|g| g.rows.iter())
-                .filter_map(|&i| people.get(&rows[i].value.person).map(|m| m.id))
+                .filter_map(|&i| people[i].map(|m| m.id))
                 .collect();
             ids.sort_unstable();
             ids.dedup();
@@ -1004,6 +1040,10 @@ impl Store {
             }
         }
 
+        tracing::debug!(
+            ms = phase.elapsed().as_millis(),
+            "samples import: stored samples read"
+        );
         // Check each sample.
         struct NewOne {
             group: usize,
@@ -1056,7 +1096,7 @@ impl Store {
                         }
                     }
                 }
-                match people.get(&r.person) {
+                match &people[i] {
                     None => group_problems.push(RowProblem::new(
                         *row,
                         r.person.column(),
@@ -1153,6 +1193,7 @@ impl Store {
             return Ok(summary);
         }
 
+        tracing::debug!(ms = phase.elapsed().as_millis(), "samples import: checked");
         // Write.
         let mut affected: HashMap<i64, HashSet<i64>> = HashMap::new();
         let (mut min_day, mut max_day) = (NaiveDate::MAX, NaiveDate::MIN);
@@ -1192,6 +1233,7 @@ impl Store {
                 })
                 .collect();
             tx.load_rows("samples", &SAMPLE_COLUMNS, &sample_cells).await?;
+            tracing::debug!(ms = phase.elapsed().as_millis(), "samples import: samples written");
             drop(sample_cells);
             let got: Vec<(i64, String)> = sqlx::query_as("SELECT id, code FROM samples WHERE import_id = $1")
                 .bind(batch).fetch_all(&mut *tx).await?;
@@ -1212,19 +1254,23 @@ impl Store {
                 ])
                 .collect();
             tx.load_rows("sample_members", &MEMBER_COLUMNS, &member_cells).await?;
+            tracing::debug!(ms = phase.elapsed().as_millis(), "samples import: members written");
             drop(member_cells);
             mark_contact_tests!(tx, min_day, max_day);
+            tracing::debug!(ms = phase.elapsed().as_millis(), "samples import: contact tests marked");
             for (round_id, units) in &affected {
                 let mut units: Vec<i64> = units.iter().copied().collect();
                 units.sort_unstable();
                 refresh_round_stats!(tx, *round_id, &units);
             }
+            tracing::debug!(ms = phase.elapsed().as_millis(), "samples import: round stats refreshed");
             audit_log!(tx, actor, "import", "import_batch", batch, None::<&()>, Some(&serde_json::json!({
                 "kind": "samples", "file": opts.file_name, "sha256": opts.sha256,
                 "created": summary.created, "unchanged": summary.unchanged,
                 "members": all.len(), "skipped": summary.skipped.len(),
             })));
             tx.commit().await?;
+            tracing::debug!(ms = phase.elapsed().as_millis(), "samples import: committed");
         });
         Ok(summary)
     }

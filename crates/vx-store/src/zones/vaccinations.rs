@@ -66,12 +66,12 @@ impl Store {
         let mut resolved: Vec<(u32, i64, i64, NaiveDate)> = Vec::with_capacity(rows.len());
         // (person, dose) → (row, day) within the file.
         let mut in_file: HashMap<(i64, i64), (u32, NaiveDate)> = HashMap::new();
-        for (r, person) in rows.iter().zip(&refs) {
+        for (r, person) in rows.iter().zip(&found) {
             if r.value.dose == 0 {
                 problems.push(RowProblem::new(r.row, "dose", "dose numbers start at 1"));
                 continue;
             }
-            match found.get(person) {
+            match person {
                 Some(m) => {
                     let dose = i64::from(r.value.dose);
                     match in_file.get(&(m.id, dose)) {
