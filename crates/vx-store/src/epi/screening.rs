@@ -825,13 +825,43 @@ impl Store {
         households.sort_unstable();
         households.dedup();
         let t0 = std::time::Instant::now();
-        let found = super::fetch_keyed!(
-            self,
-            "SELECT citizen_id, id, unit_id, household_id, active FROM people WHERE",
-            "citizen_id",
-            &ids[..],
-            (String, i64, i64, i64, bool)
-        );
+        // People by citizen ID, and the members of the named households, at once (each
+        // on its own connection).
+        #[allow(clippy::type_complexity)]
+        let (found, (codes, rows)) = futures::try_join!(
+            async {
+                let found = super::fetch_keyed!(
+                    self,
+                    "SELECT citizen_id, id, unit_id, household_id, active FROM people WHERE",
+                    "citizen_id",
+                    &ids[..],
+                    (String, i64, i64, i64, bool)
+                );
+                tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: by citizen ID");
+                Ok::<_, StoreError>(found)
+            },
+            async {
+                let codes = super::fetch_keyed!(
+                    self,
+                    "SELECT id, code FROM households WHERE",
+                    "code",
+                    &households[..],
+                    (i64, String)
+                );
+                let mut household_ids: Vec<i64> = codes.iter().map(|c| c.0).collect();
+                household_ids.sort_unstable();
+                let rows = super::fetch_keyed!(
+                    self,
+                    "SELECT household_id, name_folded, birth_date, birth_year, id, unit_id, active \
+                     FROM people WHERE",
+                    "household_id",
+                    &household_ids[..],
+                    (i64, String, Option<NaiveDate>, i32, i64, i64, bool)
+                );
+                tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: households read");
+                Ok::<_, StoreError>((codes, rows))
+            },
+        )?;
         let by_id: HashMap<&str, Member> = found
             .iter()
             .map(|(c, id, unit_id, household_id, active)| {
@@ -844,27 +874,7 @@ impl Store {
                 (c.as_str(), m)
             })
             .collect();
-        tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: by citizen ID");
-
-        let codes = super::fetch_keyed!(
-            self,
-            "SELECT id, code FROM households WHERE",
-            "code",
-            &households[..],
-            (i64, String)
-        );
-        let mut household_ids: Vec<i64> = codes.iter().map(|c| c.0).collect();
-        household_ids.sort_unstable();
         let code_of: HashMap<i64, &str> = codes.iter().map(|(id, c)| (*id, c.as_str())).collect();
-        #[allow(clippy::type_complexity)]
-        let rows = super::fetch_keyed!(
-            self,
-            "SELECT household_id, name_folded, birth_date, birth_year, id, unit_id, active \
-             FROM people WHERE",
-            "household_id",
-            &household_ids[..],
-            (i64, String, Option<NaiveDate>, i32, i64, i64, bool)
-        );
         // (household code, folded name, (year, month, day)) with 0, 0 for a year alone.
         type NameKey<'a> = (&'a str, &'a str, (i32, u32, u32));
         let mut by_name: HashMap<NameKey<'_>, Member> = HashMap::with_capacity(rows.len());
