@@ -192,20 +192,14 @@ pub async fn run(args: BenchArgs, database: &str) -> Result<()> {
         BenchWhat::Classify { unit } => {
             let store = crate::open(database).await?;
             let mut table = Table::default();
-            let backend = match store.backend() {
-                vx_store::Backend::Sqlite => "SQLite",
-                vx_store::Backend::Postgres => "PostgreSQL",
-            };
+            let backend = backend_name(&store);
             classify::province(backend, &store, &unit, &mut table).await?;
             store.close().await;
             Ok(())
         }
         BenchWhat::Http { unit, seconds } => {
             let store = crate::open(database).await?;
-            let backend = match store.backend() {
-                vx_store::Backend::Sqlite => "SQLite",
-                vx_store::Backend::Postgres => "PostgreSQL",
-            };
+            let backend = backend_name(&store);
             let run = http_run(&store, database, &unit, seconds).await?;
             print_http(&[(backend.to_string(), run)]);
             Ok(())
@@ -447,6 +441,14 @@ async fn suite(
     print_http(&http_lines);
     eprintln!("suite done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The backend's name in the tables.
+fn backend_name(store: &Store) -> &'static str {
+    match store.backend() {
+        vx_store::Backend::Sqlite => "SQLite",
+        vx_store::Backend::Postgres => "PostgreSQL",
+    }
 }
 
 /// Signs a user of `code` in, closes `store` and loads `/healthz`, the status API and the

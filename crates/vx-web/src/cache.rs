@@ -34,27 +34,39 @@ const PAGE_BYTES: usize = 64 << 20;
 /// Credentials kept at most.
 const CREDENTIALS: usize = 100_000;
 
-/// Entries valid for one data version.
+/// Entries valid for one data version, within a budget (entries or bytes: each entry
+/// weighs what `put` says; past the budget the map starts again empty).
 struct Generation<K, V> {
     version: i64,
     map: HashMap<K, (Instant, V)>,
+    weight: usize,
+    budget: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> Generation<K, V> {
-    fn new() -> Self {
+    fn new(budget: usize) -> Self {
         Generation {
             version: i64::MIN,
             map: HashMap::new(),
+            weight: 0,
+            budget,
         }
     }
 
+    /// Moves to `version` if it is newer (emptying the map); whether `version` is current.
+    fn at(&mut self, version: i64) -> bool {
+        if version > self.version {
+            self.version = version;
+            self.map.clear();
+            self.weight = 0;
+        }
+        version == self.version
+    }
+
+    /// The entry of `key` read at `version`, younger than `ttl`. A request that read an
+    /// older version misses.
     fn get(&mut self, key: &K, version: i64, ttl: Duration) -> Option<V> {
-        if version != self.version {
-            // A newer version empties the map; a request that read an older one misses.
-            if version > self.version {
-                self.version = version;
-                self.map.clear();
-            }
+        if !self.at(version) {
             return None;
         }
         let (at, v) = self.map.get(key)?;
@@ -66,15 +78,24 @@ impl<K: Eq + Hash, V: Clone> Generation<K, V> {
         }
     }
 
-    /// Keeps `v` if it was read at the current version (a newer one has emptied the map).
-    fn put(&mut self, key: K, version: i64, v: V) {
-        if version >= self.version {
-            if version > self.version {
-                self.version = version;
-                self.map.clear();
-            }
-            self.map.insert(key, (Instant::now(), v));
+    /// Keeps `v`, read at `version`, unless a newer version is kept already.
+    fn put(&mut self, key: K, version: i64, v: V, weight: usize) {
+        if !self.at(version) {
+            return;
         }
+        if self.weight + weight > self.budget {
+            self.map.clear();
+            self.weight = 0;
+        }
+        self.weight += weight;
+        self.map.insert(key, (Instant::now(), v));
+    }
+
+    fn remove<Q: Hash + Eq + ?Sized>(&mut self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.map.remove(key);
     }
 }
 
@@ -90,15 +111,15 @@ struct Page {
 /// The server's in-memory answers (one per process, shared by its requests).
 pub(crate) struct Cache {
     credentials: Mutex<Generation<String, (Viewer, DateTime<Utc>)>>,
-    /// Pages by (credential, address), and the bytes they hold.
-    pages: Mutex<(Generation<PageKey, Page>, usize)>,
+    /// Pages by (credential, address), weighed in bytes.
+    pages: Mutex<Generation<PageKey, Page>>,
 }
 
 impl Default for Cache {
     fn default() -> Self {
         Cache {
-            credentials: Mutex::new(Generation::new()),
-            pages: Mutex::new((Generation::new(), 0)),
+            credentials: Mutex::new(Generation::new(CREDENTIALS)),
+            pages: Mutex::new(Generation::new(PAGE_BYTES)),
         }
     }
 }
@@ -125,21 +146,17 @@ impl Cache {
             }
         }
         let Some((mut v, expires_at)) = load().await? else {
-            lock(&self.credentials).map.remove(&key);
+            lock(&self.credentials).remove(key.as_str());
             return Ok(None);
         };
         v.data_version = version;
-        let mut credentials = lock(&self.credentials);
-        if credentials.map.len() >= CREDENTIALS {
-            credentials.map.clear();
-        }
-        credentials.put(key, version, (v.clone(), expires_at));
+        lock(&self.credentials).put(key, version, (v.clone(), expires_at), 1);
         Ok(Some(v))
     }
 
     /// Forgets a credential at once (sign-out on this server).
     pub(crate) fn forget(&self, key: &str) {
-        lock(&self.credentials).map.remove(key);
+        lock(&self.credentials).remove(key);
     }
 
     /// The page `address` as drawn for `viewer` at its data version, or drawn now by
@@ -157,14 +174,7 @@ impl Cache {
     {
         let key = (viewer.cache_key(), address);
         let version = viewer.data_version;
-        let hit = {
-            let mut pages = lock(&self.pages);
-            let (gen, bytes) = &mut *pages;
-            if version > gen.version {
-                *bytes = 0;
-            }
-            gen.get(&key, version, PAGE_TTL)
-        };
+        let hit = lock(&self.pages).get(&key, version, PAGE_TTL);
         if let Some(p) = hit {
             return Ok(p.into_response());
         }
@@ -180,19 +190,7 @@ impl Cache {
             content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
             body: body.clone(),
         };
-        {
-            let mut pages = lock(&self.pages);
-            let (gen, bytes) = &mut *pages;
-            // A page drawn at an older version than the kept ones is not kept.
-            if version >= gen.version {
-                if version > gen.version || *bytes + page.body.len() > PAGE_BYTES {
-                    *bytes = 0;
-                    gen.map.clear();
-                }
-                *bytes += page.body.len();
-                gen.put(key, version, page);
-            }
-        }
+        lock(&self.pages).put(key, version, page, body.len());
         Ok(Response::from_parts(parts, axum::body::Body::from(body)))
     }
 }

@@ -343,8 +343,7 @@ async fn status_api(
     Query(q): Query<DateQuery>,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
-    let cache = st.cache.clone();
-    cache
+    st.cache
         .page(&v, format!("api {uri}"), || async {
             let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
             let date = parse_date(&q)?;
@@ -364,8 +363,7 @@ async fn status_page(
     Path(code): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> Result<Response, PageError> {
-    let cache = st.cache.clone();
-    cache
+    st.cache
         .page(&v, ctx.address(), || async {
             let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
             draw_status(&st, &ctx, &v, &unit, &q, &[]).await

@@ -824,7 +824,6 @@ impl Store {
         ids.dedup();
         households.sort_unstable();
         households.dedup();
-        let t0 = std::time::Instant::now();
         // People by citizen ID, and the members of the named households, at once (each
         // on its own connection).
         #[allow(clippy::type_complexity)]
@@ -837,7 +836,6 @@ impl Store {
                     &ids[..],
                     (String, i64, i64, i64, bool)
                 );
-                tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: by citizen ID");
                 Ok::<_, StoreError>(found)
             },
             async {
@@ -858,7 +856,6 @@ impl Store {
                     &household_ids[..],
                     (i64, String, Option<NaiveDate>, i32, i64, i64, bool)
                 );
-                tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: households read");
                 Ok::<_, StoreError>((codes, rows))
             },
         )?;
@@ -898,11 +895,6 @@ impl Store {
                 .and_modify(|e| *e = None)
                 .or_insert(Some(m));
         }
-        tracing::debug!(
-            ms = t0.elapsed().as_millis(),
-            n = rows.len(),
-            "resolve: by household"
-        );
         let out = refs
             .iter()
             .map(|r| match r {
@@ -931,7 +923,6 @@ impl Store {
                 }
             })
             .collect();
-        tracing::debug!(ms = t0.elapsed().as_millis(), "resolve: matched");
         Ok(out)
     }
 

@@ -114,17 +114,15 @@ impl Store {
     /// index-ordered scans (`people_unit_first_dose`, `people_unit_second_dose`: no join, no
     /// sort); only those whose birthday of 18, 50 or 65 falls inside the window are read one
     /// by one.
-    #[allow(clippy::too_many_arguments)]
     async fn vaccination_counts(
         &self,
-        lo: &str,
-        hi: &str,
+        (lo, hi): (&str, &str),
         ix: &HashMap<i64, usize>,
-        n: usize,
         from: NaiveDate,
         to: NaiveDate,
-        ndays: usize,
     ) -> Result<(Vec<i64>, Vec<[i64; 6]>)> {
+        let n = ix.len();
+        let ndays = usize::try_from(day_ix(from, to) + 1).unwrap_or(0);
         let bands = [
             AgeBand::new(from, to, AGES[0])?,
             AgeBand::new(from, to, AGES[1])?,
@@ -378,9 +376,7 @@ impl Store {
             "SELECT p.id FROM people p WHERE p.first_dose_on IS NOT NULL \
              AND p.unit_id IN (SELECT id FROM units WHERE path >= $1 AND path < $2) LIMIT 1",
         ).bind(&lo).bind(&hi).fetch_optional(p).await?);
-        let (mut counted, diff) = self
-            .vaccination_counts(&lo, &hi, &ix, n, from, to, ndays)
-            .await?;
+        let (mut counted, diff) = self.vaccination_counts((&lo, &hi), &ix, from, to).await?;
         // Per unit and day: [n18, dosed18, n50, full50, n65, full65]
         let mut vax = vec![[0u32; 6]; if any_vax.is_some() { n * ndays } else { 0 }];
         if any_vax.is_some() {

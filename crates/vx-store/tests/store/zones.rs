@@ -51,6 +51,14 @@ pub(crate) async fn unknown_source_case(store: &Store, code: &str, day: &str, n:
     community_cases(store, code, day, 1).await;
 }
 
+/// The test units and household H1 in hamlet 2884601 (Phước Thạnh, Ấp 1).
+async fn seed_units_and_household_h1(s: &Store) {
+    seed_units(s).await;
+    s.create_household(&actor(), &household("H1", "2884601", "Nguyễn Văn An"))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn builtin_rule_sets_are_stored_once() {
     each_backend(|ts| async move {
@@ -85,10 +93,7 @@ async fn builtin_rule_sets_are_stored_once() {
 async fn indicators_match_hand_computed_values() {
     each_backend(|ts| async move {
         let s = &ts.store;
-        seed_units(s).await;
-        s.create_household(&actor(), &household("H1", "2884601", "Nguyễn Văn An"))
-            .await
-            .unwrap();
+        seed_units_and_household_h1(s).await;
         // ages on 2021-10-14: 71, 55, 30, 10
         for (name, birth, id) in [
             ("Nguyễn Văn An", "1950-01-01", "080050000001"),
@@ -447,10 +452,7 @@ async fn vaccination_shares_agree_with_each_person_counted_by_hand() {
     use chrono::{Days, Months};
     each_backend(|ts| async move {
         let s = &ts.store;
-        seed_units(s).await;
-        s.create_household(&actor(), &household("H1", "2884601", "Nguyễn Văn An"))
-            .await
-            .unwrap();
+        seed_units_and_household_h1(s).await;
         // Birthdays of 18, 50 and 65 around the edges of 1 September – 29 November 2021.
         let mut births: Vec<String> = Vec::new();
         for age in [18u32, 50, 65] {

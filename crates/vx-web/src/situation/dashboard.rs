@@ -129,8 +129,7 @@ async fn dashboard(
     Path(code): Path<String>,
     Query(q): Query<DashQuery>,
 ) -> Result<Response, PageError> {
-    let cache = st.cache.clone();
-    cache
+    st.cache
         .page(&v, ctx.address(), || {
             draw_dashboard(&st, &ctx, &v, &code, &q)
         })
