@@ -36,7 +36,7 @@ pub struct DailyCount {
 pub struct HamletFacts {
     pub population: u32,
     pub first_dose_18plus_pct: f64,
-    pub not_fully_vaccinated_65plus_pct: f64,
+    pub fully_vaccinated_65plus_pct: f64,
     pub capacity_met: bool,
 }
 
@@ -118,7 +118,7 @@ pub fn hamlet_facts(hamlets: &[UnitRow], seed: u64) -> Vec<HamletFacts> {
         .map(|h| HamletFacts {
             population: h.population,
             first_dose_18plus_pct: f64::from(rng.gen_range(400u32..980)) / 10.0,
-            not_fully_vaccinated_65plus_pct: f64::from(rng.gen_range(200u32..950)) / 10.0,
+            fully_vaccinated_65plus_pct: 100.0 - f64::from(rng.gen_range(200u32..950)) / 10.0,
             capacity_met: rng.gen_bool(0.9),
         })
         .collect()
@@ -149,7 +149,7 @@ pub fn write_daily_counts_csv<W: Write>(
 }
 
 /// Writes `unit_facts.csv` (`unit_code,population,first_dose_18plus_pct,
-/// not_fully_vaccinated_65plus_pct,capacity_met`).
+/// fully_vaccinated_65plus_pct,capacity_met`).
 pub fn write_facts_csv<W: Write>(
     w: W,
     hamlets: &[UnitRow],
@@ -160,7 +160,7 @@ pub fn write_facts_csv<W: Write>(
         "unit_code",
         "population",
         "first_dose_18plus_pct",
-        "not_fully_vaccinated_65plus_pct",
+        "fully_vaccinated_65plus_pct",
         "capacity_met",
     ])
     .map_err(csv_err)?;
@@ -169,7 +169,7 @@ pub fn write_facts_csv<W: Write>(
             h.code.as_str(),
             &f.population.to_string(),
             &format!("{:.1}", f.first_dose_18plus_pct),
-            &format!("{:.1}", f.not_fully_vaccinated_65plus_pct),
+            &format!("{:.1}", f.fully_vaccinated_65plus_pct),
             if f.capacity_met { "true" } else { "false" },
         ])
         .map_err(csv_err)?;

@@ -3,11 +3,12 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::indicators::{IndicatorId, Indicators};
+use crate::indicators::{IndicatorId, Indicators, ResponseCapacity};
 use crate::level::{Level, LevelCounts};
-use crate::reason::{Cmp, Criterion, Reason, Reasons};
+use crate::reason::{Cmp, Criterion, ElderlyExempt, Reason, Reasons};
 use crate::ruleset::{
-    in_force, GreenZoneRules, HighestLevel, Kind, Matrix, Neighbours, Rollup, RollupMin, RuleSet,
+    in_force, ElderlyRule, GreenZoneRules, HighestLevel, Kind, Matrix, Neighbours, Rollup,
+    RollupMin, RuleSet, TransmissionResponse,
 };
 
 /// A unit's position in a batch (dense, `0..units.len()`). The caller maps unit codes to
@@ -542,7 +543,111 @@ fn own_level(rs: &RuleSet, date: NaiveDate, ind: &Indicators, o: &mut Outcome) {
         Kind::HighestLevel(h) => highest_level(rs, h, ind, o),
         Kind::Matrix(m) => matrix_level(rs, m, date, ind, o),
         Kind::GreenZone(g) => green_zone_level(g, ind, o),
+        Kind::TransmissionResponse(t) => transmission_level(rs, t, ind, o),
     }
+}
+
+/// Decision 218: the transmission level is the highest band of new cases and of cases needing
+/// oxygen, +1 for each raise that holds (at most 4); the level is read from the response
+/// capacity's table. An unknown capacity is read as high and marks the outcome incomplete when
+/// another capacity would give another level.
+fn transmission_level(rs: &RuleSet, t: &TransmissionResponse, ind: &Indicators, o: &mut Outcome) {
+    let mut transmission = Level::Green;
+    let mut top: Option<usize> = None;
+    for (id, edges) in [
+        (IndicatorId::AllCasesPer100kWeek, &t.case_edges),
+        (IndicatorId::OxygenCasesPer100kWeek, &t.oxygen_edges),
+    ] {
+        if edges.is_empty() {
+            continue;
+        }
+        let value = ind.value(id, rs.case_rate);
+        let band = value.map_or(0, |v| edges.partition_point(|&e| e <= v));
+        let level = Level::ALL[band.min(3)];
+        o.incomplete |= value.is_none();
+        let i = o.reasons.push(Reason {
+            criterion: Criterion::Transmission(id),
+            value,
+            cmp: Cmp::Band,
+            threshold: if band == 0 { 0.0 } else { edges[band - 1] },
+            upper: edges.get(band).copied(),
+            level,
+            met: value.is_some(),
+            decided: false,
+        });
+        if top.is_none() || level > transmission {
+            transmission = level;
+            top = Some(i);
+        }
+    }
+    let mut decided: Vec<usize> = top.into_iter().collect();
+    for r in &t.raises {
+        let value = ind.value(r.indicator, rs.case_rate);
+        let met = value.is_some_and(|v| r.cmp.test(v, r.threshold, None));
+        o.incomplete |= value.is_none() && transmission < Level::Red;
+        let raised = if met {
+            transmission.raised(1)
+        } else {
+            transmission
+        };
+        let i = o.reasons.push(Reason {
+            criterion: Criterion::TransmissionRaise(r.indicator),
+            value,
+            cmp: r.cmp,
+            threshold: r.threshold,
+            upper: None,
+            level: transmission.raised(1),
+            met,
+            decided: false,
+        });
+        if raised > transmission {
+            transmission = raised;
+            decided.push(i);
+        }
+    }
+    let capacity = ind.response_capacity;
+    let level = t.level(transmission, capacity.unwrap_or(ResponseCapacity::High));
+    if capacity.is_none()
+        && ResponseCapacity::ALL
+            .iter()
+            .any(|&c| t.level(transmission, c) != level)
+    {
+        o.incomplete = true;
+    }
+    decided.push(o.reasons.push(Reason {
+        criterion: Criterion::ResponseCapacity,
+        value: capacity.map(|c| c.index() as f64),
+        cmp: Cmp::AtLeast,
+        threshold: f64::from(transmission.number()),
+        upper: None,
+        level,
+        met: capacity.is_some(),
+        decided: false,
+    }));
+    let mut level = level;
+    for r in &t.level_raises {
+        let value = ind.value(r.indicator, rs.case_rate);
+        let met = value.is_some_and(|v| r.cmp.test(v, r.threshold, None));
+        o.incomplete |= value.is_none() && level < Level::Red;
+        let i = o.reasons.push(Reason {
+            criterion: Criterion::LevelRaise(r.indicator),
+            value,
+            cmp: r.cmp,
+            threshold: r.threshold,
+            upper: None,
+            level: level.raised(1),
+            met,
+            decided: false,
+        });
+        if met && level < Level::Red {
+            level = level.raised(1);
+            decided.push(i);
+        }
+    }
+    for &i in &decided {
+        o.reasons[i].decided = true;
+    }
+    o.level = level;
 }
 
 fn highest_level(rs: &RuleSet, h: &HighestLevel, ind: &Indicators, o: &mut Outcome) {
@@ -620,28 +725,46 @@ fn matrix_level(rs: &RuleSet, m: &Matrix, date: NaiveDate, ind: &Indicators, o: 
         decided: dose_matters,
     });
     if let Some(e) = m.elderly_on(date) {
-        let value = match e.age {
-            50 => ind.not_fully_vaccinated_50plus_pct,
-            _ => ind.not_fully_vaccinated_65plus_pct,
-        };
-        let met = value.is_some_and(|v| v >= e.min_pct);
-        let raised = level.raised(1);
-        let i = o.reasons.push(Reason {
-            criterion: Criterion::Elderly { age: e.age },
-            value,
-            cmp: Cmp::AtLeast,
-            threshold: e.min_pct,
-            upper: None,
-            level: raised,
-            met,
-            decided: false,
-        });
-        if met && raised > level {
-            o.level = raised;
-            o.reasons.decide_only(i);
-        }
-        o.incomplete |= value.is_none() && level < Level::Red;
+        elderly_raise(e, rate, ind, o);
     }
+}
+
+/// Decision 4800: +1 level when the share of the elderly fully vaccinated is below the
+/// threshold, except at level 4 and where the unit has no new community case (a case rate of
+/// zero: criterion 1 counts no case in its window).
+fn elderly_raise(e: &ElderlyRule, rate: Option<f64>, ind: &Indicators, o: &mut Outcome) {
+    let level = o.level;
+    let value = match e.age {
+        50 => ind.fully_vaccinated_50plus_pct,
+        _ => ind.fully_vaccinated_65plus_pct,
+    };
+    let met = value.is_some_and(|v| e.raises(v));
+    let exempt = if level == Level::Red {
+        Some(ElderlyExempt::AtLevel4)
+    } else if rate == Some(0.0) {
+        Some(ElderlyExempt::NoCase)
+    } else {
+        None
+    };
+    let raised = level.raised(1);
+    let i = o.reasons.push(Reason {
+        criterion: Criterion::ElderlyFullyVaccinated {
+            age: e.age,
+            exempt: exempt.filter(|_| met),
+        },
+        value,
+        cmp: e.cmp,
+        threshold: e.threshold,
+        upper: None,
+        level: raised,
+        met,
+        decided: false,
+    });
+    if met && exempt.is_none() {
+        o.level = raised;
+        o.reasons.decide_only(i);
+    }
+    o.incomplete |= value.is_none() && exempt.is_none();
 }
 
 fn green_zone_level(g: &GreenZoneRules, ind: &Indicators, o: &mut Outcome) {

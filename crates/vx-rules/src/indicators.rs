@@ -48,12 +48,23 @@ pub struct Indicators {
     pub f1_in_community: Option<u32>,
     /// Share of people 18+ with at least one dose, percent.
     pub first_dose_18plus_pct: Option<f64>,
-    /// Share of people 50+ not fully vaccinated, percent.
-    pub not_fully_vaccinated_50plus_pct: Option<f64>,
-    /// Share of people 65+ not fully vaccinated, percent.
-    pub not_fully_vaccinated_65plus_pct: Option<f64>,
+    /// Share of people 50+ fully vaccinated (every dose of the primary series), percent.
+    pub fully_vaccinated_50plus_pct: Option<f64>,
+    /// Share of people 65+ fully vaccinated (every dose of the primary series), percent.
+    pub fully_vaccinated_65plus_pct: Option<f64>,
     /// Treatment capacity met (oxygen at commune stations, mobile stations, ICU beds).
     pub capacity_met: Option<bool>,
+    /// Every new case confirmed in the last 7 days, whatever its source (Decision 218 counts
+    /// the cases in the area, not only community cases).
+    pub all_cases_7d: Option<u32>,
+    /// New cases of the last 7 days that needed oxygen (severe or critical).
+    pub oxygen_cases_7d: Option<u32>,
+    /// Deaths of cases in the last 7 days.
+    pub deaths_7d: Option<u32>,
+    /// Share of the whole population fully vaccinated, percent.
+    pub fully_vaccinated_pct: Option<f64>,
+    /// Response capacity (Decision 218, criterion 3).
+    pub response_capacity: Option<ResponseCapacity>,
     /// The last screening rounds, most recent first.
     pub screening_rounds: [Option<ScreeningRound>; MAX_SCREENING_ROUNDS],
 }
@@ -83,6 +94,12 @@ impl Indicators {
         Some(weekly * 100_000.0 / pop)
     }
 
+    /// A count of the last 7 days per 100,000 people.
+    fn per_100k_week(&self, count: Option<u32>) -> Option<f64> {
+        let pop = f64::from(self.population.filter(|&p| p > 0)?);
+        Some(f64::from(count?) * 100_000.0 / pop)
+    }
+
     /// The value of one indicator (derived ones computed), as a number.
     pub fn value(&self, id: IndicatorId, method: CaseRate) -> Option<f64> {
         let n = |v: Option<u32>| v.map(f64::from);
@@ -101,8 +118,12 @@ impl Indicators {
             IndicatorId::DaysSinceLastCommunityCase => n(self.days_since_last_community_case),
             IndicatorId::F1InCommunity => n(self.f1_in_community),
             IndicatorId::FirstDose18PlusPct => self.first_dose_18plus_pct,
-            IndicatorId::NotFullyVaccinated50PlusPct => self.not_fully_vaccinated_50plus_pct,
-            IndicatorId::NotFullyVaccinated65PlusPct => self.not_fully_vaccinated_65plus_pct,
+            IndicatorId::FullyVaccinated50PlusPct => self.fully_vaccinated_50plus_pct,
+            IndicatorId::FullyVaccinated65PlusPct => self.fully_vaccinated_65plus_pct,
+            IndicatorId::AllCasesPer100kWeek => self.per_100k_week(self.all_cases_7d),
+            IndicatorId::OxygenCasesPer100kWeek => self.per_100k_week(self.oxygen_cases_7d),
+            IndicatorId::DeathsPer100kWeek => self.per_100k_week(self.deaths_7d),
+            IndicatorId::FullyVaccinatedPct => self.fully_vaccinated_pct,
         }
     }
 }
@@ -156,15 +177,64 @@ pub enum IndicatorId {
     F1InCommunity,
     /// `first_dose_18plus_pct`
     FirstDose18PlusPct,
-    /// `not_fully_vaccinated_50plus_pct`
-    NotFullyVaccinated50PlusPct,
-    /// `not_fully_vaccinated_65plus_pct`
-    NotFullyVaccinated65PlusPct,
+    /// `fully_vaccinated_50plus_pct`
+    FullyVaccinated50PlusPct,
+    /// `fully_vaccinated_65plus_pct`
+    FullyVaccinated65PlusPct,
+    /// `all_cases_per_100k_week` (derived: every new case of 7 days per 100,000)
+    AllCasesPer100kWeek,
+    /// `oxygen_cases_per_100k_week` (derived: new cases needing oxygen, 7 days, per 100,000)
+    OxygenCasesPer100kWeek,
+    /// `deaths_per_100k_week` (derived: deaths of 7 days per 100,000)
+    DeathsPer100kWeek,
+    /// `fully_vaccinated_pct`
+    FullyVaccinatedPct,
+}
+
+/// Response capacity of a unit (Decision 218, criterion 3: care of cases at the commune,
+/// free beds, intensive care), as the level above assesses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseCapacity {
+    /// Cao: adequate.
+    High,
+    /// Trung bình: moderate.
+    Medium,
+    /// Thấp: limited.
+    Low,
+}
+
+impl ResponseCapacity {
+    /// Every capacity, best first.
+    pub const ALL: [ResponseCapacity; 3] = [
+        ResponseCapacity::High,
+        ResponseCapacity::Medium,
+        ResponseCapacity::Low,
+    ];
+
+    /// The name in rule files and exports: `high`, `medium`, `low`.
+    pub fn key(self) -> &'static str {
+        match self {
+            ResponseCapacity::High => "high",
+            ResponseCapacity::Medium => "medium",
+            ResponseCapacity::Low => "low",
+        }
+    }
+
+    /// 0 (high), 1 (medium), 2 (low).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The capacity with that index.
+    pub fn from_index(i: usize) -> Option<ResponseCapacity> {
+        ResponseCapacity::ALL.get(i).copied()
+    }
 }
 
 impl IndicatorId {
     /// Every indicator.
-    pub const ALL: [IndicatorId; 13] = [
+    pub const ALL: [IndicatorId; 17] = [
         IndicatorId::CommunityCases7d,
         IndicatorId::CommunityCases14d,
         IndicatorId::CasesPer100kWeek,
@@ -176,8 +246,12 @@ impl IndicatorId {
         IndicatorId::DaysSinceLastCommunityCase,
         IndicatorId::F1InCommunity,
         IndicatorId::FirstDose18PlusPct,
-        IndicatorId::NotFullyVaccinated50PlusPct,
-        IndicatorId::NotFullyVaccinated65PlusPct,
+        IndicatorId::FullyVaccinated50PlusPct,
+        IndicatorId::FullyVaccinated65PlusPct,
+        IndicatorId::AllCasesPer100kWeek,
+        IndicatorId::OxygenCasesPer100kWeek,
+        IndicatorId::DeathsPer100kWeek,
+        IndicatorId::FullyVaccinatedPct,
     ];
 
     /// The name in rule files.
@@ -194,8 +268,12 @@ impl IndicatorId {
             IndicatorId::DaysSinceLastCommunityCase => "days_since_last_community_case",
             IndicatorId::F1InCommunity => "f1_in_community",
             IndicatorId::FirstDose18PlusPct => "first_dose_18plus_pct",
-            IndicatorId::NotFullyVaccinated50PlusPct => "not_fully_vaccinated_50plus_pct",
-            IndicatorId::NotFullyVaccinated65PlusPct => "not_fully_vaccinated_65plus_pct",
+            IndicatorId::FullyVaccinated50PlusPct => "fully_vaccinated_50plus_pct",
+            IndicatorId::FullyVaccinated65PlusPct => "fully_vaccinated_65plus_pct",
+            IndicatorId::AllCasesPer100kWeek => "all_cases_per_100k_week",
+            IndicatorId::OxygenCasesPer100kWeek => "oxygen_cases_per_100k_week",
+            IndicatorId::DeathsPer100kWeek => "deaths_per_100k_week",
+            IndicatorId::FullyVaccinatedPct => "fully_vaccinated_pct",
         }
     }
 
@@ -209,8 +287,9 @@ impl IndicatorId {
         matches!(
             self,
             IndicatorId::FirstDose18PlusPct
-                | IndicatorId::NotFullyVaccinated50PlusPct
-                | IndicatorId::NotFullyVaccinated65PlusPct
+                | IndicatorId::FullyVaccinated50PlusPct
+                | IndicatorId::FullyVaccinated65PlusPct
+                | IndicatorId::FullyVaccinatedPct
         )
     }
 }

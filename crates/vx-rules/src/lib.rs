@@ -75,17 +75,19 @@ pub use engine::{
     Announcement, BatchError, Classifier, DayOutcomes, Method, Outcome, Previous, Rules, Tree,
     UnitInput, UnitIx,
 };
-pub use indicators::{CaseRate, IndicatorId, Indicators, ScreeningRound, MAX_SCREENING_ROUNDS};
+pub use indicators::{
+    CaseRate, IndicatorId, Indicators, ResponseCapacity, ScreeningRound, MAX_SCREENING_ROUNDS,
+};
 pub use level::{Level, LevelCounts, LevelLabel};
 pub use load::{load_overrides_str, load_str, LoadError, RuleError};
 pub use measures::{
     measures_for, Access, BusinessScope, Change, Curfew, MeasureAnswer, MeasureId, MeasureOverride,
     MeasureSetting, MeasureSource, MeasureValue, Measures, ValueKind,
 };
-pub use reason::{Cmp, Criterion, Reason, Reasons, MAX_REASONS};
+pub use reason::{Cmp, Criterion, ElderlyExempt, Reason, Reasons, MAX_REASONS};
 pub use ruleset::{
     builtin, builtin_ids, builtin_text, builtins, in_force, ElderlyRule, GreenZoneRules,
     HighestLevel, Kind, Matrix, NeighbourRaise, Neighbours, Rollup, RollupMin, RollupRule, RuleSet,
-    ThresholdCriterion,
+    ThresholdCriterion, TransmissionRaise, TransmissionResponse,
 };
 pub use sandbox::{diff, diff_day, Difference};

@@ -11,7 +11,7 @@ use std::ops::Range;
 use chrono::{NaiveDate, NaiveTime};
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
-use crate::indicators::{CaseRate, IndicatorId};
+use crate::indicators::{CaseRate, IndicatorId, ResponseCapacity};
 use crate::level::{Level, LevelLabel};
 use crate::measures::{
     Access, BusinessScope, Curfew, MeasureId, MeasureOverride, MeasureSetting, MeasureValue,
@@ -20,7 +20,7 @@ use crate::measures::{
 use crate::reason::{Cmp, MAX_REASONS};
 use crate::ruleset::{
     ElderlyRule, GreenZoneRules, HighestLevel, Kind, Matrix, NeighbourRaise, Neighbours, Rollup,
-    RollupMin, RollupRule, RuleSet, ThresholdCriterion,
+    RollupMin, RollupRule, RuleSet, ThresholdCriterion, TransmissionRaise, TransmissionResponse,
 };
 
 /// One problem in a rule file.
@@ -484,7 +484,7 @@ impl<'s> Parser<'s> {
     }
 }
 
-const ROOT_KEYS: [&str; 18] = [
+const ROOT_KEYS: [&str; 20] = [
     "id",
     "name",
     "name_en",
@@ -500,6 +500,8 @@ const ROOT_KEYS: [&str; 18] = [
     "rollup",
     "matrix",
     "green_zone",
+    "transmission",
+    "response",
     "capacity",
     "notice",
     "measures",
@@ -588,20 +590,30 @@ pub fn load_str(text: &str, source_name: &str) -> Result<RuleSet, LoadError> {
     let labels = parse_labels(&mut p, &root);
 
     let kind_name = p.string(&root, "kind", true);
-    const KIND_SECTIONS: [(&str, &str); 3] = [
+    const KIND_SECTIONS: [(&str, &str); 5] = [
         ("criterion", "highest-level"),
         ("matrix", "matrix"),
         ("green_zone", "green-zone"),
+        ("transmission", "transmission-response"),
+        ("response", "transmission-response"),
+    ];
+    const KINDS: [&str; 4] = [
+        "highest-level",
+        "matrix",
+        "green-zone",
+        "transmission-response",
     ];
     let kind = match kind_name {
         None => None,
         Some((k, line)) => {
-            if !["highest-level", "matrix", "green-zone"].contains(&k) {
+            if !KINDS.contains(&k) {
+                let expected: Vec<String> = KINDS.iter().map(|k| format!("\"{k}\"")).collect();
                 p.err(
                     line,
                     "kind",
                     format!(
-                        "unknown kind `{k}` (expected \"highest-level\", \"matrix\" or \"green-zone\")"
+                        "unknown kind `{k}` (expected one of {})",
+                        expected.join(", ")
                     ),
                 );
             }
@@ -616,6 +628,9 @@ pub fn load_str(text: &str, source_name: &str) -> Result<RuleSet, LoadError> {
                 "highest-level" => parse_highest(&mut p, &root).map(Kind::HighestLevel),
                 "matrix" => parse_matrix(&mut p, &root).map(Kind::Matrix),
                 "green-zone" => parse_green_zone(&mut p, &root).map(Kind::GreenZone),
+                "transmission-response" => {
+                    parse_transmission(&mut p, &root).map(Kind::TransmissionResponse)
+                }
                 _ => None,
             }
         }
@@ -661,6 +676,7 @@ pub fn load_str(text: &str, source_name: &str) -> Result<RuleSet, LoadError> {
             Kind::HighestLevel(h) => h.criteria.len(),
             Kind::Matrix(_) => 3,
             Kind::GreenZone(g) => 1 + 2 * usize::from(g.rounds),
+            Kind::TransmissionResponse(t) => 3 + t.raises.len() + t.level_raises.len(),
         };
         let raises = neighbours
             .as_ref()
@@ -741,49 +757,7 @@ fn parse_highest(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<HighestLevel> {
     let mut ok = true;
     for t in &tables {
         p.unknown_keys(t, &["indicator", "at_least", "below", "level"]);
-        let indicator = p.string(t, "indicator", true).and_then(|(s, line)| {
-            let id = IndicatorId::from_key(s);
-            if id.is_none() {
-                let f = field(t, "indicator");
-                let known: Vec<_> = IndicatorId::ALL.iter().map(|i| i.key()).collect();
-                p.err(
-                    line,
-                    f,
-                    format!(
-                        "unknown indicator `{s}` (expected one of: {})",
-                        known.join(", ")
-                    ),
-                );
-            }
-            id
-        });
-        let pct = indicator.is_some_and(IndicatorId::is_pct);
-        let at_least = p.num(t, "at_least", false);
-        let below = p.num(t, "below", false);
-        let threshold = match (at_least, below) {
-            (Some((x, line)), None) => p
-                .check_amount(x, line, &field(t, "at_least"), pct)
-                .map(|x| (Cmp::AtLeast, x)),
-            (None, Some((x, line))) => p
-                .check_amount(x, line, &field(t, "below"), pct)
-                .map(|x| (Cmp::Below, x)),
-            (Some(_), Some((_, line))) => {
-                p.err(
-                    line,
-                    field(t, "below"),
-                    "give either `at_least` or `below`, not both",
-                );
-                None
-            }
-            (None, None) => {
-                p.err(
-                    t.line,
-                    field(t, "at_least"),
-                    "give a threshold: `at_least` or `below`",
-                );
-                None
-            }
-        };
+        let (indicator, threshold) = indicator_threshold(p, t, false);
         let level = p.level(t, "level", true).and_then(|(l, line)| {
             if l == Level::Green {
                 p.err(
@@ -809,6 +783,98 @@ fn parse_highest(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<HighestLevel> {
         }
     }
     ok.then_some(HighestLevel { criteria })
+}
+
+/// `indicator` and its threshold of a table: `at_least = x` or `below = x`, and where
+/// `strict` also `above = x` (a decision's "more than").
+fn indicator_threshold(
+    p: &mut Parser<'_>,
+    t: &Tab<'_>,
+    strict: bool,
+) -> (Option<IndicatorId>, Option<(Cmp, f64)>) {
+    let indicator = p.string(t, "indicator", true).and_then(|(s, line)| {
+        let id = IndicatorId::from_key(s);
+        if id.is_none() {
+            let f = field(t, "indicator");
+            let known: Vec<_> = IndicatorId::ALL.iter().map(|i| i.key()).collect();
+            p.err(
+                line,
+                f,
+                format!(
+                    "unknown indicator `{s}` (expected one of: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+        id
+    });
+    let pct = indicator.is_some_and(IndicatorId::is_pct);
+    let keys: &[(&str, Cmp)] = if strict {
+        &[
+            ("at_least", Cmp::AtLeast),
+            ("above", Cmp::Above),
+            ("below", Cmp::Below),
+        ]
+    } else {
+        &[("at_least", Cmp::AtLeast), ("below", Cmp::Below)]
+    };
+    let names: Vec<String> = keys.iter().map(|(k, _)| format!("`{k}`")).collect();
+    let names = names.join(" or ");
+    let mut given = Vec::new();
+    for &(key, cmp) in keys {
+        if let Some((x, line)) = p.num(t, key, false) {
+            given.push((key, cmp, x, line));
+        }
+    }
+    let threshold = match given.as_slice() {
+        [(key, cmp, x, line)] => p
+            .check_amount(*x, *line, &field(t, key), pct)
+            .map(|x| (*cmp, x)),
+        [] => {
+            p.err(
+                t.line,
+                field(t, keys[0].0),
+                format!("give a threshold: {names}"),
+            );
+            None
+        }
+        [.., (key, _, _, line)] => {
+            p.err(
+                *line,
+                field(t, key),
+                if keys.len() == 2 {
+                    format!("give either {names}, not both")
+                } else {
+                    format!("give only one of {names}")
+                },
+            );
+            None
+        }
+    };
+    (indicator, threshold)
+}
+
+/// Strictly ascending band edges at `key` (at least one when `required`).
+fn band_edges(p: &mut Parser<'_>, t: &Tab<'_>, key: &str, required: bool) -> Option<Vec<f64>> {
+    let Some(items) = p.array(t, key, required) else {
+        return (!required && p.item(t, key).is_none()).then(Vec::new);
+    };
+    let f = field(t, key);
+    let line = p.item(t, key).map_or(t.line, |(_, l)| l);
+    let mut edges = Vec::new();
+    for (v, vline) in items {
+        let x = p.num_value(v, vline, &f)?;
+        edges.push(p.check_amount(x, vline, &f, false)?);
+    }
+    if edges.is_empty() {
+        p.err(line, f, "needs at least one band edge");
+        return None;
+    }
+    if edges.windows(2).any(|w| w[0] >= w[1]) {
+        p.err(line, f, "must be ascending");
+        return None;
+    }
+    Some(edges)
 }
 
 fn level_list(p: &mut Parser<'_>, t: &Tab<'_>, key: &str) -> Option<(Vec<Level>, usize)> {
@@ -837,24 +903,7 @@ fn parse_matrix(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Matrix> {
             "elderly",
         ],
     );
-    let edges = p.array(&t, "cases_per_100k", true).and_then(|items| {
-        let f = field(&t, "cases_per_100k");
-        let line = p.item(&t, "cases_per_100k").map_or(t.line, |(_, l)| l);
-        let mut edges = Vec::new();
-        for (v, vline) in items {
-            let x = p.num_value(v, vline, &f)?;
-            edges.push(p.check_amount(x, vline, &f, false)?);
-        }
-        if edges.is_empty() {
-            p.err(line, f, "needs at least one band edge");
-            return None;
-        }
-        if edges.windows(2).any(|w| w[0] >= w[1]) {
-            p.err(line, f, "must be ascending");
-            return None;
-        }
-        Some(edges)
-    });
+    let edges = band_edges(p, &t, "cases_per_100k", true);
     let first_dose_pct = p.amount(&t, "first_dose_18plus_pct", true, true);
     let mut bands = |key: &str| -> Option<Vec<Level>> {
         let (levels, line) = level_list(p, &t, key)?;
@@ -886,7 +935,16 @@ fn parse_matrix(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Matrix> {
     let mut elderly = Vec::new();
     let mut elderly_ok = true;
     for e in p.tables(&t, "elderly") {
-        p.unknown_keys(&e, &["from", "age", "not_fully_vaccinated_min_pct"]);
+        p.unknown_keys(
+            &e,
+            &[
+                "from",
+                "age",
+                "fully_vaccinated_below_pct",
+                "not_fully_vaccinated_min_pct",
+                "source",
+            ],
+        );
         let from = p.date(&e, "from", true);
         let age = p.int(&e, "age", true).and_then(|(a, line)| {
             if a == 50 || a == 65 {
@@ -900,9 +958,40 @@ fn parse_matrix(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Matrix> {
                 None
             }
         });
-        let min_pct = p.amount(&e, "not_fully_vaccinated_min_pct", true, true);
-        match (from, age, min_pct) {
-            (Some((from, line)), Some(age), Some(min_pct)) => {
+        // As published: +1 when the share fully vaccinated is below the threshold. The earlier
+        // form of this file (`not_fully_vaccinated_min_pct = y`: +1 when at least y % are not
+        // fully vaccinated) is still read with its own meaning, fully vaccinated ≤ 100 − y, so
+        // that rule sets stored with it keep explaining the levels computed by them.
+        let below = p.amount(&e, "fully_vaccinated_below_pct", false, true);
+        let legacy = p.amount(&e, "not_fully_vaccinated_min_pct", false, true);
+        let test = match (below, legacy) {
+            (Some(x), None) => Some((Cmp::Below, x)),
+            (None, Some(y)) => Some((Cmp::AtMost, 100.0 - y)),
+            (Some(_), Some(_)) => {
+                let line = p
+                    .item(&e, "not_fully_vaccinated_min_pct")
+                    .map_or(e.line, |(_, l)| l);
+                p.err(
+                    line,
+                    field(&e, "not_fully_vaccinated_min_pct"),
+                    "give `fully_vaccinated_below_pct` alone (this is its earlier, inverted form)",
+                );
+                None
+            }
+            (None, None) => {
+                if p.item(&e, "fully_vaccinated_below_pct").is_none()
+                    && p.item(&e, "not_fully_vaccinated_min_pct").is_none()
+                {
+                    p.missing(&e, "fully_vaccinated_below_pct");
+                }
+                None
+            }
+        };
+        let source = p
+            .text(&e, "source", false)
+            .unwrap_or_else(|| "unconfirmed".to_owned());
+        match (from, age, test) {
+            (Some((from, line)), Some(age), Some((cmp, threshold))) => {
                 if elderly.last().is_some_and(|l: &ElderlyRule| l.from >= from) {
                     p.err(
                         line,
@@ -911,7 +1000,13 @@ fn parse_matrix(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Matrix> {
                     );
                     elderly_ok = false;
                 }
-                elderly.push(ElderlyRule { from, age, min_pct });
+                elderly.push(ElderlyRule {
+                    from,
+                    age,
+                    cmp,
+                    threshold,
+                    source,
+                });
             }
             _ => elderly_ok = false,
         }
@@ -926,6 +1021,121 @@ fn parse_matrix(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Matrix> {
         not_covered: not_covered?,
         elderly,
     })
+}
+
+fn parse_transmission(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<TransmissionResponse> {
+    let Some(t) = p.table(root, "transmission") else {
+        p.err(
+            1,
+            "transmission",
+            "kind `transmission-response` needs a [transmission] table",
+        );
+        return None;
+    };
+    p.unknown_keys(&t, &["cases_per_100k", "oxygen_cases_per_100k", "raise"]);
+    let mut ok = true;
+    let mut bands = |key: &str, required: bool| {
+        let edges = band_edges(p, &t, key, required);
+        if let Some(e) = &edges {
+            if e.len() > 3 {
+                let line = p.item(&t, key).map_or(t.line, |(_, l)| l);
+                p.err(
+                    line,
+                    field(&t, key),
+                    format!("at most 3 edges (4 transmission levels), found {}", e.len()),
+                );
+                ok = false;
+            }
+        }
+        edges
+    };
+    let case_edges = bands("cases_per_100k", true);
+    let oxygen_edges = bands("oxygen_cases_per_100k", false);
+    let mut raises = Vec::new();
+    for r in p.tables(&t, "raise") {
+        match raise(p, &r) {
+            Some(x) => raises.push(x),
+            None => ok = false,
+        }
+    }
+    let Some(resp) = p.table(root, "response") else {
+        p.err(
+            1,
+            "response",
+            "kind `transmission-response` needs a [response] table (high, medium, low)",
+        );
+        return None;
+    };
+    p.unknown_keys(&resp, &["high", "medium", "low", "raise"]);
+    let mut level_raises = Vec::new();
+    for r in p.tables(&resp, "raise") {
+        match raise(p, &r) {
+            Some(x) => level_raises.push(x),
+            None => ok = false,
+        }
+    }
+    let mut by_capacity = [[Level::Green; 4]; 3];
+    for c in ResponseCapacity::ALL {
+        let key = c.key();
+        match level_list(p, &resp, key) {
+            Some((levels, line)) => {
+                let f = field(&resp, key);
+                if levels.len() != 4 {
+                    p.err(
+                        line,
+                        f,
+                        format!(
+                            "needs 4 levels, one per transmission level, found {}",
+                            levels.len()
+                        ),
+                    );
+                    ok = false;
+                } else if levels.windows(2).any(|w| w[0] > w[1]) {
+                    p.err(
+                        line,
+                        f,
+                        "must not decrease from one transmission level to the next",
+                    );
+                    ok = false;
+                } else {
+                    by_capacity[c.index()].copy_from_slice(&levels);
+                }
+            }
+            None => ok = false,
+        }
+    }
+    if ok {
+        let worse = (1..3).any(|c| (0..4).any(|l| by_capacity[c][l] < by_capacity[c - 1][l]));
+        if worse {
+            let line = p.item(&resp, "low").map_or(resp.line, |(_, l)| l);
+            p.err(
+                line,
+                "response",
+                "a lower capacity must never give a lower level (high ≤ medium ≤ low)",
+            );
+            ok = false;
+        }
+    }
+    Some(TransmissionResponse {
+        case_edges: case_edges?,
+        oxygen_edges: oxygen_edges?,
+        raises,
+        by_capacity,
+        level_raises,
+    })
+    .filter(|_| ok)
+}
+
+fn raise(p: &mut Parser<'_>, r: &Tab<'_>) -> Option<TransmissionRaise> {
+    p.unknown_keys(r, &["indicator", "at_least", "above", "below"]);
+    match indicator_threshold(p, r, true) {
+        (Some(indicator), Some((cmp, threshold))) => Some(TransmissionRaise {
+            indicator,
+            cmp,
+            threshold,
+        }),
+        _ => None,
+    }
 }
 
 fn parse_green_zone(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<GreenZoneRules> {

@@ -25,12 +25,33 @@ pub enum Criterion {
     CaseRate,
     /// Criterion 2 of Decision 4800: share of people 18+ with at least one dose.
     FirstDose,
-    /// Raise by one level when at least the threshold share of people of this age and over
-    /// are not fully vaccinated.
+    /// Decision 4800's elderly criterion: raise by one level when the share of people of this
+    /// age and over who are fully vaccinated is below the threshold (`value`: that share).
+    ElderlyFullyVaccinated {
+        /// 50 or 65.
+        age: u8,
+        /// Why the raise did not apply although the share was below the threshold.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exempt: Option<ElderlyExempt>,
+    },
+    /// The same criterion as stored before it was corrected (rule set `qd-4800` version 1):
+    /// `value` is the share of people of this age and over *not* fully vaccinated. Only read
+    /// back, so that levels stored then still say how they were computed; never produced.
     Elderly {
         /// 50 or 65.
         age: u8,
     },
+    /// Decision 218: the transmission level (`level`, 1–4 as green–red) of an indicator's band.
+    Transmission(IndicatorId),
+    /// Decision 218: +1 transmission level when the indicator passes the threshold (`level`:
+    /// the transmission level after the raise).
+    TransmissionRaise(IndicatorId),
+    /// Decision 218: the level read from the transmission level (`threshold`, 1–4) and the
+    /// response capacity (`value`: 0 high, 1 medium, 2 low; `None` unknown, read as high).
+    ResponseCapacity,
+    /// Decision 218: +1 level after the table when the indicator passes the threshold
+    /// (`level`: the level after the raise).
+    LevelRaise(IndicatorId),
     /// No lowering while treatment capacity is not met. `value`: 1 = capacity met,
     /// 0 = not met, `None` = unknown; `threshold` and `level`: the level in force the day
     /// before (held when `met`).
@@ -43,6 +64,17 @@ pub enum Criterion {
     ScreeningCoverage(u8),
 }
 
+/// Why Decision 4800's elderly raise did not apply to a unit whose share was below the
+/// threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElderlyExempt {
+    /// The unit is already at level 4.
+    AtLevel4,
+    /// The unit has no new community case in the case-rate window (criterion 1 counts none).
+    NoCase,
+}
+
 /// How a value is compared with its threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +85,8 @@ pub enum Cmp {
     Below,
     /// `value <= threshold`
     AtMost,
+    /// `value > threshold`
+    Above,
     /// `threshold <= value < upper` (no upper: unbounded).
     Band,
 }
@@ -64,6 +98,7 @@ impl Cmp {
             Cmp::AtLeast => value >= threshold,
             Cmp::Below => value < threshold,
             Cmp::AtMost => value <= threshold,
+            Cmp::Above => value > threshold,
             Cmp::Band => value >= threshold && upper.is_none_or(|u| value < u),
         }
     }

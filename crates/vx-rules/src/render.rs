@@ -6,12 +6,12 @@
 use chrono::NaiveDate;
 
 use crate::engine::{Method, Outcome};
-use crate::indicators::IndicatorId;
+use crate::indicators::{IndicatorId, ResponseCapacity};
 use crate::level::Level;
 use crate::measures::{
     Access, BusinessScope, Change, MeasureAnswer, MeasureId, MeasureSource, MeasureValue,
 };
-use crate::reason::{Cmp, Criterion, Reason};
+use crate::reason::{Cmp, Criterion, ElderlyExempt, Reason};
 use crate::ruleset::RuleSet;
 
 /// Output language.
@@ -124,10 +124,22 @@ fn indicator_label(id: IndicatorId, lang: Lang) -> &'static str {
         (I::F1InCommunity, Lang::En) => "F1 contacts living in the community",
         (I::FirstDose18PlusPct, Lang::Vi) => "Tỷ lệ người từ 18 tuổi đã tiêm ít nhất 1 mũi",
         (I::FirstDose18PlusPct, Lang::En) => "People 18+ with at least one dose",
-        (I::NotFullyVaccinated50PlusPct, Lang::Vi) => "Tỷ lệ người từ 50 tuổi chưa tiêm đủ liều",
-        (I::NotFullyVaccinated50PlusPct, Lang::En) => "People 50+ not fully vaccinated",
-        (I::NotFullyVaccinated65PlusPct, Lang::Vi) => "Tỷ lệ người từ 65 tuổi chưa tiêm đủ liều",
-        (I::NotFullyVaccinated65PlusPct, Lang::En) => "People 65+ not fully vaccinated",
+        (I::FullyVaccinated50PlusPct, Lang::Vi) => "Tỷ lệ người từ 50 tuổi trở lên tiêm đủ liều",
+        (I::FullyVaccinated50PlusPct, Lang::En) => "People 50+ fully vaccinated",
+        (I::FullyVaccinated65PlusPct, Lang::Vi) => "Tỷ lệ người từ 65 tuổi trở lên tiêm đủ liều",
+        (I::FullyVaccinated65PlusPct, Lang::En) => "People 65+ fully vaccinated",
+        (I::AllCasesPer100kWeek, Lang::Vi) => "Số ca mắc mới trên địa bàn/100.000 dân/tuần",
+        (I::AllCasesPer100kWeek, Lang::En) => "New cases in the area per 100,000 people per week",
+        (I::OxygenCasesPer100kWeek, Lang::Vi) => {
+            "Số ca mắc mới phải điều trị có hỗ trợ oxy/100.000 dân/tuần"
+        }
+        (I::OxygenCasesPer100kWeek, Lang::En) => {
+            "New cases needing oxygen per 100,000 people per week"
+        }
+        (I::DeathsPer100kWeek, Lang::Vi) => "Số ca tử vong/100.000 dân/tuần",
+        (I::DeathsPer100kWeek, Lang::En) => "Deaths per 100,000 people per week",
+        (I::FullyVaccinatedPct, Lang::Vi) => "Tỷ lệ dân số tiêm đủ liều cơ bản",
+        (I::FullyVaccinatedPct, Lang::En) => "Share of the population fully vaccinated",
     }
 }
 
@@ -161,8 +173,18 @@ fn criterion_label(rs: &RuleSet, c: Criterion, lang: Lang) -> String {
                 level_short(rs, l, lang)
             ),
         },
+        Criterion::Transmission(id)
+        | Criterion::TransmissionRaise(id)
+        | Criterion::LevelRaise(id) => indicator_label(id, lang).to_owned(),
+        Criterion::ResponseCapacity => lang
+            .pick("Khả năng đáp ứng", "Response capacity")
+            .to_owned(),
         Criterion::CaseRate => indicator_label(IndicatorId::CasesPer100kWeek, lang).to_owned(),
         Criterion::FirstDose => indicator_label(IndicatorId::FirstDose18PlusPct, lang).to_owned(),
+        Criterion::ElderlyFullyVaccinated { age, .. } => match lang {
+            Lang::Vi => format!("Tỷ lệ người từ {age} tuổi trở lên tiêm đủ liều"),
+            Lang::En => format!("People {age}+ fully vaccinated"),
+        },
         Criterion::Elderly { age } => match lang {
             Lang::Vi => format!("Tỷ lệ người từ {age} tuổi chưa tiêm đủ liều"),
             Lang::En => format!("People {age}+ not fully vaccinated"),
@@ -189,10 +211,14 @@ fn criterion_label(rs: &RuleSet, c: Criterion, lang: Lang) -> String {
 
 fn is_pct(c: Criterion) -> bool {
     match c {
-        Criterion::Indicator(id) => id.is_pct(),
+        Criterion::Indicator(id)
+        | Criterion::Transmission(id)
+        | Criterion::TransmissionRaise(id)
+        | Criterion::LevelRaise(id) => id.is_pct(),
         Criterion::ChildrenShare(_)
         | Criterion::FirstDose
         | Criterion::Elderly { .. }
+        | Criterion::ElderlyFullyVaccinated { .. }
         | Criterion::ScreeningCoverage(_) => true,
         _ => false,
     }
@@ -205,6 +231,7 @@ fn threshold_text(r: &Reason, lang: Lang) -> String {
         Cmp::AtLeast => format!("≥ {}", n(r.threshold)),
         Cmp::Below => format!("< {}", n(r.threshold)),
         Cmp::AtMost => format!("≤ {}", n(r.threshold)),
+        Cmp::Above => format!("> {}", n(r.threshold)),
         Cmp::Band => match r.upper {
             Some(hi) if r.threshold <= 0.0 => format!("< {}", n(hi)),
             Some(hi) => format!("{}–{}", format_number(r.threshold, lang), n(hi)),
@@ -261,6 +288,60 @@ pub fn render_reason(rs: &RuleSet, r: &Reason, lang: Lang) -> String {
         };
         return format!("{text}{decided}");
     }
+    match r.criterion {
+        Criterion::ElderlyFullyVaccinated { exempt, .. } => {
+            return format!("{}{decided}", elderly_sentence(rs, r, exempt, lang));
+        }
+        Criterion::Transmission(_) => {
+            return format!(
+                "{}: {} ({} {}) → {} {}{decided}",
+                criterion_label(rs, r.criterion, lang),
+                value_text(r, lang),
+                lang.pick("ngưỡng", "threshold"),
+                threshold_text(r, lang),
+                lang.pick("mức độ lây nhiễm", "transmission level"),
+                r.level.number(),
+            );
+        }
+        Criterion::TransmissionRaise(_) | Criterion::LevelRaise(_) => {
+            let transmission = matches!(r.criterion, Criterion::TransmissionRaise(_));
+            let effect = match (r.met, transmission, lang) {
+                (false, _, _) => lang.pick("không tăng", "no raise").to_owned(),
+                (true, true, Lang::Vi) => {
+                    format!("tăng 1 mức độ lây nhiễm: mức {}", r.level.number())
+                }
+                (true, true, Lang::En) => {
+                    format!("transmission level raised by one: {}", r.level.number())
+                }
+                (true, false, Lang::Vi) => format!("tăng 1 cấp: {level}"),
+                (true, false, Lang::En) => format!("raised one level: {level}"),
+            };
+            return format!(
+                "{}: {} ({}) → {effect}{decided}",
+                criterion_label(rs, r.criterion, lang),
+                value_text(r, lang),
+                comparison(r, lang),
+            );
+        }
+        Criterion::ResponseCapacity => {
+            let capacity = match (r.value, lang) {
+                (Some(v), _) => {
+                    let c =
+                        ResponseCapacity::from_index(v as usize).unwrap_or(ResponseCapacity::High);
+                    capacity_word(c, lang).to_owned()
+                }
+                (None, Lang::Vi) => "chưa có số liệu (tính như cao)".to_owned(),
+                (None, Lang::En) => "no data (read as high)".to_owned(),
+            };
+            return format!(
+                "{}: {capacity}; {} {} → {level}{decided}",
+                criterion_label(rs, r.criterion, lang),
+                lang.pick("mức độ lây nhiễm", "transmission level"),
+                format_number(r.threshold, lang),
+            );
+        }
+        _ => {}
+    }
     let effect = match r.criterion {
         Criterion::CaseRate => level.to_owned(),
         Criterion::Elderly { .. } => match (r.met, lang) {
@@ -295,6 +376,68 @@ pub fn render_reason(rs: &RuleSet, r: &Reason, lang: Lang) -> String {
         effect,
         decided
     )
+}
+
+/// "cao" / "high"...
+fn capacity_word(c: ResponseCapacity, lang: Lang) -> &'static str {
+    match (c, lang) {
+        (ResponseCapacity::High, Lang::Vi) => "cao",
+        (ResponseCapacity::Medium, Lang::Vi) => "trung bình",
+        (ResponseCapacity::Low, Lang::Vi) => "thấp",
+        (ResponseCapacity::High, Lang::En) => "high",
+        (ResponseCapacity::Medium, Lang::En) => "medium",
+        (ResponseCapacity::Low, Lang::En) => "low",
+    }
+}
+
+/// How the value falls against the threshold: the comparison when it holds, its negation when
+/// it does not ("< 80%" / "≥ 80%").
+fn comparison(r: &Reason, lang: Lang) -> String {
+    let cmp = match (r.cmp, r.met) {
+        (c, true) => c,
+        (Cmp::AtLeast, false) => Cmp::Below,
+        (Cmp::Below, false) => Cmp::AtLeast,
+        (Cmp::AtMost, false) => Cmp::Above,
+        (Cmp::Above, false) => Cmp::AtMost,
+        (Cmp::Band, false) => Cmp::Band,
+    };
+    threshold_text(&Reason { cmp, ..*r }, lang)
+}
+
+/// Decision 4800's elderly criterion as the decision reads: "Tỷ lệ người từ 50 tuổi trở lên
+/// tiêm đủ liều: 79,9% (< 80%) → tăng 1 cấp: cấp 2" — the value compared with the threshold
+/// the way it falls, then the effect (or why it does not apply).
+fn elderly_sentence(rs: &RuleSet, r: &Reason, exempt: Option<ElderlyExempt>, lang: Lang) -> String {
+    let label = criterion_label(rs, r.criterion, lang);
+    if r.value.is_none() {
+        return format!(
+            "{label}: {} ({} {}) → {}",
+            value_text(r, lang),
+            lang.pick("ngưỡng tăng cấp", "raised when"),
+            threshold_text(r, lang),
+            lang.pick("không tăng cấp", "no raise"),
+        );
+    }
+    let comparison = comparison(r, lang);
+    let level = level_short(rs, r.level, lang);
+    let effect = match (r.met, exempt, lang) {
+        (true, None, Lang::Vi) => format!("tăng 1 cấp: {level}"),
+        (true, None, Lang::En) => format!("raised one level: {level}"),
+        (true, Some(ElderlyExempt::AtLevel4), Lang::Vi) => {
+            "không áp dụng: đã ở cấp độ cao nhất".to_owned()
+        }
+        (true, Some(ElderlyExempt::AtLevel4), Lang::En) => {
+            "does not apply: already at the highest level".to_owned()
+        }
+        (true, Some(ElderlyExempt::NoCase), Lang::Vi) => {
+            "không áp dụng: không có ca mắc mới tại cộng đồng".to_owned()
+        }
+        (true, Some(ElderlyExempt::NoCase), Lang::En) => {
+            "does not apply: no new community case".to_owned()
+        }
+        (false, _, _) => lang.pick("không tăng cấp", "no raise").to_owned(),
+    };
+    format!("{label}: {} ({comparison}) → {effect}", value_text(r, lang))
 }
 
 /// An outcome as text: the level and the rule set, the level in force and any announced raise,

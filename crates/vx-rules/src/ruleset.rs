@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::indicators::{CaseRate, IndicatorId};
+use crate::indicators::{CaseRate, IndicatorId, ResponseCapacity};
 use crate::level::{Level, LevelLabel};
 use crate::load::{load_str, LoadError};
 use crate::measures::Measures;
@@ -55,6 +55,9 @@ pub enum Kind {
     Matrix(Matrix),
     /// `kind = "green-zone"`: green when every green-zone criterion holds.
     GreenZone(GreenZoneRules),
+    /// `kind = "transmission-response"`: a transmission level from case bands and raises,
+    /// read through the unit's response capacity (Decision 218).
+    TransmissionResponse(TransmissionResponse),
 }
 
 impl Kind {
@@ -64,6 +67,7 @@ impl Kind {
             Kind::HighestLevel(_) => "highest-level",
             Kind::Matrix(_) => "matrix",
             Kind::GreenZone(_) => "green-zone",
+            Kind::TransmissionResponse(_) => "transmission-response",
         }
     }
 }
@@ -104,22 +108,72 @@ pub struct Matrix {
     pub elderly: Vec<ElderlyRule>,
 }
 
-/// +1 level if at least `min_pct` percent of people aged `age` and over are not fully
-/// vaccinated, from `from`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// Decision 4800's elderly criterion from `from`: +1 level when the share of people aged `age`
+/// and over who are fully vaccinated passes `cmp` against `threshold` (as published: below
+/// 80 %), except where the unit is already at level 4 or has no new community case.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ElderlyRule {
     /// From this day.
     pub from: NaiveDate,
     /// 50 or 65.
     pub age: u8,
-    /// Threshold percentage.
-    pub min_pct: f64,
+    /// [`Cmp::Below`] (`fully_vaccinated_below_pct = x`); [`Cmp::AtMost`] only for files of
+    /// the earlier form (`not_fully_vaccinated_min_pct = y` meant fully vaccinated ≤ 100 − y).
+    pub cmp: Cmp,
+    /// Threshold on the share fully vaccinated, percent.
+    pub threshold: f64,
+    /// Where the date and age come from (`"unconfirmed"` when not known).
+    pub source: String,
+}
+
+impl ElderlyRule {
+    /// Whether a share fully vaccinated calls for the raise.
+    pub fn raises(&self, fully_vaccinated_pct: f64) -> bool {
+        self.cmp.test(fully_vaccinated_pct, self.threshold, None)
+    }
 }
 
 impl Matrix {
     /// The elderly rule in force on `date`.
     pub fn elderly_on(&self, date: NaiveDate) -> Option<&ElderlyRule> {
         self.elderly.iter().rev().find(|e| e.from <= date)
+    }
+}
+
+/// Criteria of kind `transmission-response` (Decision 218/QĐ-BYT, after WHO's situational
+/// levels): the transmission level (mức độ lây nhiễm, 1–4) is the highest band reached by new
+/// cases in the area and by new cases needing oxygen, per 100,000 per week, raised by one for
+/// each raise that holds (deaths, vaccination targets not met), at most 4; the level is then
+/// read from the table of the unit's response capacity.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TransmissionResponse {
+    /// Band edges of every new case in the area per 100,000 per week (3 edges: 4 bands).
+    pub case_edges: Vec<f64>,
+    /// Band edges of new cases needing oxygen per 100,000 per week (empty: not assessed).
+    pub oxygen_edges: Vec<f64>,
+    /// +1 transmission level for each raise that holds.
+    pub raises: Vec<TransmissionRaise>,
+    /// Level by transmission level 1–4, for each [`ResponseCapacity`] (high, medium, low).
+    pub by_capacity: [[Level; 4]; 3],
+    /// +1 level (after the table) for each of these that holds.
+    pub level_raises: Vec<TransmissionRaise>,
+}
+
+/// `indicator` compared with `threshold` raises the transmission level (or the level) by one.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TransmissionRaise {
+    /// What is tested.
+    pub indicator: IndicatorId,
+    /// [`Cmp::AtLeast`] (`at_least`), [`Cmp::Above`] (`above`) or [`Cmp::Below`] (`below`).
+    pub cmp: Cmp,
+    /// The threshold.
+    pub threshold: f64,
+}
+
+impl TransmissionResponse {
+    /// The level for a transmission level and a capacity.
+    pub fn level(&self, transmission: Level, capacity: ResponseCapacity) -> Level {
+        self.by_capacity[capacity.index()][transmission.index()]
     }
 }
 
@@ -209,6 +263,7 @@ impl RuleSet {
                 .unwrap_or(14),
             Kind::Matrix(_) => self.case_rate.window_days(),
             Kind::GreenZone(g) => g.days_without_case,
+            Kind::TransmissionResponse(_) => 7,
         }
     }
 }
@@ -221,13 +276,14 @@ pub fn in_force(sets: &[RuleSet], date: NaiveDate) -> Option<&RuleSet> {
         .max_by_key(|s| (s.effective_from, s.version))
 }
 
-const BUILTINS: [(&str, &str); 3] = [
+const BUILTINS: [(&str, &str); 4] = [
     ("qd-2686", include_str!("../rules/qd-2686.toml")),
     ("qd-4800", include_str!("../rules/qd-4800.toml")),
+    ("qd-218", include_str!("../rules/qd-218.toml")),
     ("green-zone", include_str!("../rules/green-zone.toml")),
 ];
 
-/// Ids of the built-in rule sets: `qd-2686`, `qd-4800`, `green-zone`.
+/// Ids of the built-in rule sets: `qd-2686`, `qd-4800`, `qd-218`, `green-zone`.
 pub fn builtin_ids() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|(id, _)| *id)
 }

@@ -9,6 +9,11 @@ use vx_rules::targets::{parent_progress, progress, Target, TargetStatus};
 use vx_rules::zone::{Decision, Effect, GreenZone, RefusalReason, StateName, ZoneEvent, ZoneState};
 use vx_rules::*;
 
+#[path = "rules/boundaries.rs"]
+mod boundaries;
+#[path = "rules/published.rs"]
+mod published;
+
 // ---------------------------------------------------------------------------------------------
 // helpers
 
@@ -63,14 +68,14 @@ fn quiet() -> Indicators {
     }
 }
 
-/// 4800 indicators from the published weekly rate, one-dose coverage and 65+ not fully
-/// vaccinated.
+/// 4800 indicators from the published weekly rate, one-dose coverage and the share of the
+/// elderly (65+ and 50+ alike) fully vaccinated.
 fn rate(per_100k: f64, dose: f64, elderly: Option<f64>) -> Indicators {
     Indicators {
         cases_per_100k_week: Some(per_100k),
         first_dose_18plus_pct: Some(dose),
-        not_fully_vaccinated_65plus_pct: elderly,
-        not_fully_vaccinated_50plus_pct: elderly,
+        fully_vaccinated_65plus_pct: elderly,
+        fully_vaccinated_50plus_pct: elderly,
         capacity_met: Some(true),
         ..Indicators::default()
     }
@@ -99,7 +104,7 @@ fn check(rs: &RuleSet, date: NaiveDate, rows: &[(&str, Indicators, Level)]) {
 fn builtins_load_and_are_selected_by_date() {
     let sets = builtins();
     let ids: Vec<_> = sets.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["qd-2686", "qd-4800", "green-zone"]);
+    assert_eq!(ids, ["qd-2686", "qd-4800", "qd-218", "green-zone"]);
     let levels = [set("qd-2686"), set("qd-4800")];
     assert_eq!(in_force(&levels, d(2021, 9, 21)).unwrap().id, "qd-2686");
     assert_eq!(in_force(&levels, d(2021, 10, 11)).unwrap().id, "qd-2686");
@@ -130,17 +135,17 @@ fn hcmc_mid_october_2021_published_levels() {
         &[
             (
                 "73.5/100k, 98%",
-                rate(73.5, 98.3, Some(30.0)),
+                rate(73.5, 98.3, Some(90.0)),
                 Level::Yellow,
             ),
             (
                 "104.5/100k, 98%",
-                rate(104.5, 98.3, Some(30.0)),
+                rate(104.5, 98.3, Some(90.0)),
                 Level::Yellow,
             ),
             (
                 "150/100k, 98%",
-                rate(150.0, 98.3, Some(30.0)),
+                rate(150.0, 98.3, Some(90.0)),
                 Level::Orange,
             ),
         ],
@@ -150,7 +155,7 @@ fn hcmc_mid_october_2021_published_levels() {
         population: Some(100_000),
         community_cases_14d: Some(147),
         first_dose_18plus_pct: Some(98.3),
-        not_fully_vaccinated_65plus_pct: Some(30.0),
+        fully_vaccinated_65plus_pct: Some(90.0),
         ..Indicators::default()
     };
     let o = one(&rs, day, counts);
@@ -180,34 +185,116 @@ fn matrix_4800_every_cell() {
         (50.0, 70.0, Yellow),
     ]
     .into_iter()
-    .map(|(r, v, l)| (format!("{r}/100k, {v}%"), rate(r, v, Some(10.0)), l))
+    .map(|(r, v, l)| (format!("{r}/100k, {v}%"), rate(r, v, Some(95.0)), l))
     .collect();
     let rows: Vec<_> = rows.iter().map(|(n, i, l)| (n.as_str(), *i, *l)).collect();
     check(&rs, day, &rows);
 }
 
 #[test]
-fn elderly_raise_65_in_october_50_from_november() {
+fn elderly_raise_when_fewer_than_80_pct_are_fully_vaccinated() {
     let rs = set("qd-4800");
+    let nov = d(2021, 11, 15);
+    // The case of issue 13: 10 cases/100k/week, 99% one dose 18+, 79.9% of 50+ fully
+    // vaccinated → level 1 from the matrix, raised to 2.
+    let o = one(&rs, nov, rate(10.0, 99.0, Some(79.9)));
+    assert_eq!(o.level, Level::Yellow);
+    let decided: Vec<_> = o.reasons.decided().map(|r| r.criterion).collect();
+    assert_eq!(
+        decided,
+        [Criterion::ElderlyFullyVaccinated {
+            age: 50,
+            exempt: None
+        }]
+    );
+    let text = explain(&rs, &o, Lang::Vi);
+    assert!(
+        text.contains("Tỷ lệ người từ 50 tuổi trở lên tiêm đủ liều: 79,9% (< 80%) → tăng 1 cấp"),
+        "{text}"
+    );
+    insta::assert_snapshot!("elderly_raise", both(&rs, &o));
+    // 80% fully vaccinated reaches the target: no raise.
+    assert_eq!(
+        one(&rs, nov, rate(10.0, 99.0, Some(80.0))).level,
+        Level::Green
+    );
+
+    // October: the 65+ share counts, not the 50+ one.
     let mut ind = rate(73.5, 98.0, None);
-    ind.not_fully_vaccinated_65plus_pct = Some(85.0);
-    ind.not_fully_vaccinated_50plus_pct = Some(60.0);
-    // October: 65+ counts → +1.
+    ind.fully_vaccinated_65plus_pct = Some(15.0);
+    ind.fully_vaccinated_50plus_pct = Some(95.0);
     let o = one(&rs, d(2021, 10, 20), ind);
     assert_eq!(o.level, Level::Orange);
-    let decided: Vec<_> = o.reasons.decided().map(|r| r.criterion).collect();
-    assert_eq!(decided, [Criterion::Elderly { age: 65 }]);
-    insta::assert_snapshot!("elderly_raise", both(&rs, &o));
-    // November: 50+ counts (60% < 80%) → no raise.
-    assert_eq!(one(&rs, d(2021, 11, 2), ind).level, Level::Yellow);
-    // Red stays red.
-    let mut worst = rate(200.0, 50.0, Some(95.0));
-    worst.not_fully_vaccinated_50plus_pct = Some(95.0);
-    assert_eq!(one(&rs, d(2021, 11, 2), worst).level, Level::Red);
-    // Unknown elderly share: no raise, incomplete.
+    assert_eq!(
+        o.reasons.decided().map(|r| r.criterion).collect::<Vec<_>>(),
+        [Criterion::ElderlyFullyVaccinated {
+            age: 65,
+            exempt: None
+        }]
+    );
+    // November: the 50+ share (95%) counts → no raise.
+    assert_eq!(one(&rs, nov, ind).level, Level::Yellow);
+
+    // Already at level 4: stays 4, and the reason says why the raise did not apply.
+    let o = one(&rs, nov, rate(200.0, 50.0, Some(10.0)));
+    assert_eq!(o.level, Level::Red);
+    assert!(o.reasons.iter().any(|r| r.criterion
+        == Criterion::ElderlyFullyVaccinated {
+            age: 50,
+            exempt: Some(ElderlyExempt::AtLevel4)
+        }));
+    // No case: no raise, however few are vaccinated, and nothing is missing.
+    let o = one(&rs, nov, rate(0.0, 99.0, Some(10.0)));
+    assert_eq!((o.level, o.incomplete), (Level::Green, false));
+    insta::assert_snapshot!("elderly_no_case", both(&rs, &o));
+    let o = one(&rs, nov, rate(0.0, 99.0, None));
+    assert_eq!((o.level, o.incomplete), (Level::Green, false));
+    // Unknown elderly share where a case exists: no raise, incomplete.
     let o = one(&rs, d(2021, 10, 20), rate(73.5, 98.0, None));
     assert_eq!(o.level, Level::Yellow);
     assert!(o.incomplete);
+}
+
+#[test]
+fn elderly_rules_carry_their_date_and_source() {
+    let rs = set("qd-4800");
+    let Kind::Matrix(m) = &rs.kind else {
+        panic!("qd-4800 is a matrix")
+    };
+    assert!(rs.version >= 2, "version 1 had the criterion inverted");
+    let e65 = m.elderly_on(d(2021, 10, 12)).unwrap();
+    assert_eq!((e65.age, e65.cmp, e65.threshold), (65, Cmp::Below, 80.0));
+    assert!(e65.source.contains("4800"), "{}", e65.source);
+    let e50 = m.elderly_on(d(2021, 12, 1)).unwrap();
+    assert_eq!((e50.age, e50.cmp, e50.threshold), (50, Cmp::Below, 80.0));
+    assert!(!e50.source.is_empty());
+    // The earlier, inverted form of the file still reads with its own meaning (stored rule
+    // sets keep explaining what they computed): at least 80% not fully vaccinated = at most
+    // 20% fully vaccinated.
+    let v1 = builtin_text("qd-4800")
+        .unwrap()
+        .replace("version = 2", "version = 1")
+        .replace(
+            "fully_vaccinated_below_pct = 80",
+            "not_fully_vaccinated_min_pct = 80",
+        );
+    let old = load_str(&v1, "qd-4800-v1.toml").unwrap();
+    let Kind::Matrix(m1) = &old.kind else {
+        panic!("matrix")
+    };
+    let e = m1.elderly_on(d(2021, 10, 12)).unwrap();
+    assert_eq!((e.cmp, e.threshold), (Cmp::AtMost, 20.0));
+    // Both forms at once are refused, naming the field.
+    let both_forms = builtin_text("qd-4800").unwrap().replacen(
+        "fully_vaccinated_below_pct = 80",
+        "fully_vaccinated_below_pct = 80\nnot_fully_vaccinated_min_pct = 20",
+        1,
+    );
+    let err = load_str(&both_forms, "x.toml").unwrap_err().to_string();
+    assert!(
+        err.contains("field `matrix.elderly[0].not_fully_vaccinated_min_pct`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -221,7 +308,7 @@ fn unknown_inputs_make_outcomes_incomplete() {
         Indicators {
             community_cases_14d: Some(10),
             first_dose_18plus_pct: Some(90.0),
-            not_fully_vaccinated_65plus_pct: Some(10.0),
+            fully_vaccinated_65plus_pct: Some(90.0),
             ..Indicators::default()
         },
     );
@@ -233,7 +320,7 @@ fn unknown_inputs_make_outcomes_incomplete() {
         day,
         Indicators {
             cases_per_100k_week: Some(5.0),
-            not_fully_vaccinated_65plus_pct: Some(10.0),
+            fully_vaccinated_65plus_pct: Some(90.0),
             ..Indicators::default()
         },
     );
@@ -250,7 +337,7 @@ fn no_lowering_while_capacity_unmet() {
         announced: None,
     });
     let run = |capacity: Option<bool>| {
-        let mut ind = rate(30.0, 90.0, Some(10.0)); // level 1 on its own
+        let mut ind = rate(30.0, 90.0, Some(90.0)); // level 1 on its own
         ind.capacity_met = capacity;
         let u = UnitInput {
             indicators: ind,
@@ -275,9 +362,9 @@ fn no_lowering_while_capacity_unmet() {
 #[test]
 fn raise_takes_effect_48_hours_after_announcement_lowering_at_once() {
     let rs = set("qd-4800");
-    let ten = rate(10.0, 90.0, Some(10.0)); // level 1
-    let sixty = rate(60.0, 90.0, Some(10.0)); // level 2
-    let two_hundred = rate(200.0, 90.0, Some(10.0)); // level 3
+    let ten = rate(10.0, 90.0, Some(90.0)); // level 1
+    let sixty = rate(60.0, 90.0, Some(90.0)); // level 2
+    let two_hundred = rate(200.0, 90.0, Some(90.0)); // level 3
     let days: Vec<Vec<UnitInput>> = [
         ten,
         sixty,
@@ -1080,29 +1167,41 @@ fn targets_new_normal_by_21_september() {
 
 #[test]
 fn targets_not_reachable_by_waiting() {
-    // Under 4800, 85% of people 65+ not fully vaccinated keeps a commune at level 2 or more
-    // even with no case at all: level 1 is not reachable by waiting.
+    // Under 4800 as published, the elderly raise needs a case: a commune where only 15% of
+    // people 65+ are fully vaccinated is raised while it has cases, but reaches level 1 by
+    // waiting, 14 days after its last case (13-10) → 27-10, like a well vaccinated one.
     let rs = set("qd-4800");
     let target = Target {
         level: Level::Green,
         by: d(2021, 10, 30),
         margin_days: 0,
     };
-    let mut ind = rate(60.0, 90.0, Some(85.0));
+    let mut ind = rate(60.0, 90.0, Some(15.0));
     ind.cases_per_100k_week = None;
     ind.population = Some(10_000);
     ind.community_cases_14d = Some(12);
     ind.days_since_last_community_case = Some(2);
     let today = d(2021, 10, 15);
-    let p = progress(&rs, &target, today, &[(today, Level::Orange)], &ind);
+    for (elderly, level_today) in [(15.0, Level::Orange), (80.0, Level::Yellow)] {
+        ind.fully_vaccinated_65plus_pct = Some(elderly);
+        assert_eq!(one(&rs, today, ind).level, level_today);
+        let p = progress(&rs, &target, today, &[(today, level_today)], &ind);
+        assert_eq!(
+            (p.status, p.earliest),
+            (TargetStatus::OnTrack, Some(d(2021, 10, 27))),
+            "{elderly}% fully vaccinated"
+        );
+    }
+    // Under a green-zone regulation, a screening round below the coverage it asks for is not
+    // mended by waiting: the green target is out of reach until another round is taken.
+    let gz = set("green-zone");
+    let Kind::GreenZone(g) = gz.kind else {
+        panic!("green-zone kind")
+    };
+    let mut ind = quiet().with_rounds(&[round(g.min_coverage_pct - 10.0, 0); 4]);
+    ind.days_since_last_community_case = Some(3);
+    let p = progress(&gz, &target, today, &[(today, g.otherwise)], &ind);
     assert_eq!((p.status, p.earliest), (TargetStatus::AtRisk, None));
-    // With the elderly vaccinated: 14 days after the last case (13-10) → 27-10.
-    ind.not_fully_vaccinated_65plus_pct = Some(20.0);
-    let p = progress(&rs, &target, today, &[(today, Level::Yellow)], &ind);
-    assert_eq!(
-        (p.status, p.earliest),
-        (TargetStatus::OnTrack, Some(d(2021, 10, 27)))
-    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1116,7 +1215,7 @@ fn sandbox_diff_between_rule_sets() {
     let mut day = units.clone();
     for (i, u) in day.iter_mut().enumerate() {
         u.indicators.first_dose_18plus_pct = Some(90.0);
-        u.indicators.not_fully_vaccinated_65plus_pct = Some(10.0);
+        u.indicators.fully_vaccinated_65plus_pct = Some(90.0);
         u.indicators.capacity_met = Some(true);
         u.indicators.cases_per_100k_week = Some(if i == 3 { 60.0 } else { 0.0 });
     }
@@ -1221,7 +1320,7 @@ levels_not_covered = [1, 3, 2, 4]
 [[matrix.elderly]]
 from = 2021-11-01
 age = 60
-not_fully_vaccinated_min_pct = 80
+fully_vaccinated_below_pct = 80
 
 [neighbours]
 [[neighbours.raise]]
@@ -1346,7 +1445,7 @@ fn vietnamese_and_english_numbers() {
     assert_eq!(format_number(-1234.5, Lang::Vi), "-1.234,5");
     assert_eq!(format_number(-0.001, Lang::Vi), "0");
     let rs = set("qd-4800");
-    let o = one(&rs, d(2021, 10, 14), rate(73.5, 98.3, Some(30.0)));
+    let o = one(&rs, d(2021, 10, 14), rate(73.5, 98.3, Some(90.0)));
     assert_eq!(
         render_reason(&rs, &o.reasons[0], Lang::Vi),
         "Số ca cộng đồng mới/100.000 dân/tuần: 73,5 (ngưỡng 50–150) → cấp 2 (yếu tố quyết định)"
@@ -1658,7 +1757,7 @@ fn synthetic(
             }
             i.cases_per_100k_week = Some(f64::from(r % 200));
             i.first_dose_18plus_pct = Some(f64::from(50 + r % 50));
-            i.not_fully_vaccinated_65plus_pct = Some(f64::from(r % 100));
+            i.fully_vaccinated_65plus_pct = Some(f64::from(r % 100));
             i.capacity_met = Some(r % 3 != 0);
             input(i)
         })
@@ -1668,4 +1767,84 @@ fn synthetic(
         Adjacency::from_edges(n, &edges).unwrap(),
         Tree::from_parents(&parents).unwrap(),
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decision 218
+
+#[test]
+fn decision_218_transmission_and_response() {
+    let rs = set("qd-218");
+    let feb = d(2022, 2, 15);
+    let ind = Indicators {
+        population: Some(20_000),
+        all_cases_7d: Some(70),   // 350 per 100,000: transmission 3
+        oxygen_cases_7d: Some(0), // 0: transmission 1
+        deaths_7d: Some(0),
+        fully_vaccinated_pct: Some(72.0), // < 75%: +1 → transmission 4
+        fully_vaccinated_50plus_pct: Some(93.0),
+        response_capacity: Some(ResponseCapacity::High),
+        ..Indicators::default()
+    };
+    let o = one(&rs, feb, ind);
+    assert_eq!((o.level, o.incomplete), (Level::Orange, false));
+    insta::assert_snapshot!("decision_218", both(&rs, &o));
+    // Medium capacity reads transmission 4 as level 4; one death in 20,000 (5 per 100,000)
+    // does not exceed 6, two (10) do.
+    let medium = Indicators {
+        response_capacity: Some(ResponseCapacity::Medium),
+        ..ind
+    };
+    assert_eq!(one(&rs, feb, medium).level, Level::Red);
+    let calm = Indicators {
+        all_cases_7d: Some(10),
+        fully_vaccinated_pct: Some(80.0),
+        ..ind
+    };
+    assert_eq!(one(&rs, feb, calm).level, Level::Green);
+    for (deaths, want) in [(1, Level::Green), (2, Level::Yellow)] {
+        let i = Indicators {
+            deaths_7d: Some(deaths),
+            ..calm
+        };
+        assert_eq!(one(&rs, feb, i).level, want, "{deaths} deaths");
+    }
+    // An unknown capacity reads as high and says the outcome is incomplete.
+    let unknown = Indicators {
+        response_capacity: None,
+        ..ind
+    };
+    let o = one(&rs, feb, unknown);
+    assert_eq!((o.level, o.incomplete), (Level::Orange, true));
+}
+
+#[test]
+fn transmission_response_file_errors() {
+    let text = builtin_text("qd-218")
+        .unwrap()
+        .replace(
+            "cases_per_100k = [150, 300, 600]",
+            "cases_per_100k = [150, 300, 600, 900]",
+        )
+        .replace("medium = [1, 2, 3, 4]", "medium = [1, 2, 3]")
+        .replace("low = [2, 3, 4, 4]", "low = [2, 1, 4, 4]")
+        .replace("above = 6", "above = 6\nbelow = 3");
+    let err = load_str(&text, "qd-218-local.toml")
+        .unwrap_err()
+        .to_string();
+    for want in [
+        "field `transmission.cases_per_100k`: at most 3 edges (4 transmission levels), found 4",
+        "field `response.medium`: needs 4 levels, one per transmission level, found 3",
+        "field `response.low`: must not decrease from one transmission level to the next",
+        "field `response.raise[0].below`: give only one of `at_least` or `above` or `below`",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    // Its sections belong to its kind only.
+    let stray = builtin_text("qd-4800").unwrap().to_owned() + "\n[response]\nhigh = [1, 1, 2, 3]\n";
+    let err = load_str(&stray, "x.toml").unwrap_err().to_string();
+    assert!(
+        err.contains("field `response`: is not used by kind `matrix`"),
+        "{err}"
+    );
 }

@@ -368,14 +368,15 @@ pub struct CaseCount {
 }
 
 /// The 4800 matrix (case rate bands 20/50/150 per 100,000 per week from 14 days halved;
-/// ≥ 70 % of adults with a first dose; +1 from 2021-10-12 when ≥ 80 % of people 65+ are not
-/// fully vaccinated), as SQL over `unitday (unit, day, c14, pop, adults, d1, old, f65)`.
+/// ≥ 70 % of adults with a first dose; +1 from 2021-10-12 when fewer than 80 % of people 65+
+/// are fully vaccinated and the unit has a community case, level 4 at most), as SQL over
+/// `unitday (unit, day, c14, pop, adults, d1, old, f65)`.
 const SQL_MATRIX: &str = "\
     SELECT count(*) AS units, COALESCE(sum(level), 0) AS levels FROM (\
       SELECT LEAST(4, \
         CASE WHEN adults > 0 AND d1 * 100.0 / adults >= 70 \
           THEN (ARRAY[1, 1, 2, 3])[band + 1] ELSE (ARRAY[1, 2, 3, 4])[band + 1] END \
-        + CASE WHEN day >= DATE '2021-10-12' AND old > 0 AND (old - f65) * 100.0 / old >= 80 \
+        + CASE WHEN day >= DATE '2021-10-12' AND c14 > 0 AND old > 0 AND f65 * 100.0 / old < 80 \
           THEN 1 ELSE 0 END) AS level \
       FROM (SELECT *, CASE \
           WHEN pop = 0 OR c14 / 2.0 * 100000 / pop < 20 THEN 0 \
@@ -547,7 +548,7 @@ impl Store {
 
     /// Per-leaf daily counts and facts (national scale, no registry) into the tables
     /// `bench_counts` and `bench_facts` that [`Store::bench_sql_levels_national`] reads.
-    /// `facts`: (unit code, population, first-dose % of adults, not-fully-vaccinated % of 65+).
+    /// `facts`: (unit code, population, first-dose % of adults, fully vaccinated % of 65+).
     pub async fn bench_load_national(
         &self,
         counts: &[CaseCount],
@@ -565,7 +566,7 @@ impl Store {
         .await?;
         sqlx::query(
             "CREATE TABLE bench_facts (unit_code TEXT COLLATE \"C\" PRIMARY KEY, pop BIGINT NOT NULL, \
-             first_dose_pct DOUBLE PRECISION NOT NULL, not_full_65_pct DOUBLE PRECISION NOT NULL)",
+             first_dose_pct DOUBLE PRECISION NOT NULL, full_65_pct DOUBLE PRECISION NOT NULL)",
         )
         .execute(&mut *tx)
         .await?;
@@ -600,7 +601,7 @@ impl Store {
             .collect();
         tx.bulk_insert(
             "bench_facts",
-            &["unit_code", "pop", "first_dose_pct", "not_full_65_pct"],
+            &["unit_code", "pop", "first_dose_pct", "full_65_pct"],
             &rows,
         )
         .await?;
@@ -637,7 +638,7 @@ impl Store {
                FROM grid g LEFT JOIN bench_counts c ON c.unit_code = g.leaf AND c.day = g.day), \
              sums AS (SELECT a.unit, l.day, sum(l.c14) AS c14, sum(f.pop) AS pop, \
                sum(f.pop * 0.7) AS adults, sum(f.pop * 0.7 * f.first_dose_pct / 100) AS d1, \
-               sum(f.pop * 0.12) AS old, sum(f.pop * 0.12 * (100 - f.not_full_65_pct) / 100) AS f65 \
+               sum(f.pop * 0.12) AS old, sum(f.pop * 0.12 * f.full_65_pct / 100) AS f65 \
                FROM leafday l JOIN anc a ON a.leaf = l.leaf JOIN bench_facts f ON f.unit_code = l.leaf \
                WHERE l.day >= $1 GROUP BY a.unit, l.day), \
              unitday AS (SELECT t.id AS unit, d.day::date AS day, COALESCE(s.c14, 0) AS c14, \

@@ -207,7 +207,7 @@ struct Running {
     population: Vec<u64>,
     adults_first_dose: Vec<f64>,
     adults: Vec<f64>,
-    old_not_full: Vec<f64>,
+    old_fully: Vec<f64>,
     old: Vec<f64>,
     capacity_met: Vec<bool>,
 }
@@ -221,7 +221,7 @@ impl Running {
             population: vec![0; units],
             adults_first_dose: vec![0.0; units],
             adults: vec![0.0; units],
-            old_not_full: vec![0.0; units],
+            old_fully: vec![0.0; units],
             old: vec![0.0; units],
             capacity_met: vec![true; units],
         };
@@ -232,7 +232,7 @@ impl Running {
             r.adults[i] = pop * 0.7;
             r.adults_first_dose[i] = pop * 0.7 * f.first_dose_18plus_pct / 100.0;
             r.old[i] = pop * 0.12;
-            r.old_not_full[i] = pop * 0.12 * f.not_fully_vaccinated_65plus_pct / 100.0;
+            r.old_fully[i] = pop * 0.12 * f.fully_vaccinated_65plus_pct / 100.0;
             r.capacity_met[i] = f.capacity_met;
         }
         // Children after parents: walking backwards sums every subtree.
@@ -243,7 +243,7 @@ impl Running {
                 r.adults[p] += r.adults[i];
                 r.adults_first_dose[p] += r.adults_first_dose[i];
                 r.old[p] += r.old[i];
-                r.old_not_full[p] += r.old_not_full[i];
+                r.old_fully[p] += r.old_fully[i];
                 r.capacity_met[p] &= r.capacity_met[i];
             }
         }
@@ -285,7 +285,7 @@ impl Running {
                     community_cases_14d: Some(c14),
                     days_since_last_community_case: self.last_case[i].map(|l| (d - l) as u32),
                     first_dose_18plus_pct: pct(self.adults_first_dose[i], self.adults[i]),
-                    not_fully_vaccinated_65plus_pct: pct(self.old_not_full[i], self.old[i]),
+                    fully_vaccinated_65plus_pct: pct(self.old_fully[i], self.old[i]),
                     capacity_met: Some(self.capacity_met[i]),
                     ..Indicators::default()
                 },
@@ -415,7 +415,7 @@ pub async fn load_national_sql(store: &Store, n: &National) -> Result<()> {
                 h.code.clone(),
                 i64::from(f.population),
                 f.first_dose_18plus_pct,
-                f.not_fully_vaccinated_65plus_pct,
+                f.fully_vaccinated_65plus_pct,
             )
         })
         .collect();

@@ -481,10 +481,8 @@ impl Store {
                         .map(|d| u32::try_from((day - d).num_days()).unwrap_or(0)),
                     f1_in_community: Some(u32::try_from(open_f1.max(0)).unwrap_or(0)),
                     first_dose_18plus_pct: v.and_then(|v| pct(v[1], v[0])),
-                    not_fully_vaccinated_50plus_pct: v
-                        .and_then(|v| pct(v[2].saturating_sub(v[3]), v[2])),
-                    not_fully_vaccinated_65plus_pct: v
-                        .and_then(|v| pct(v[4].saturating_sub(v[5]), v[4])),
+                    fully_vaccinated_50plus_pct: v.and_then(|v| pct(v[3], v[2])),
+                    fully_vaccinated_65plus_pct: v.and_then(|v| pct(v[5], v[4])),
                     capacity_met: cap,
                     ..Indicators::default()
                 }

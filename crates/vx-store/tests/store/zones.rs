@@ -167,9 +167,9 @@ async fn indicators_match_hand_computed_values() {
         assert_eq!(pt.population, Some(4));
         // 18+: 3 people, one with a dose by 14-10 → 33.3%
         assert!((pt.first_dose_18plus_pct.unwrap() - 100.0 / 3.0).abs() < 1e-9);
-        // 50+: 2 people, 1 fully → 50% not fully; 65+: 1 person fully → 0%
-        assert_eq!(pt.not_fully_vaccinated_50plus_pct, Some(50.0));
-        assert_eq!(pt.not_fully_vaccinated_65plus_pct, Some(0.0));
+        // 50+: 2 people, 1 fully → 50% fully vaccinated; 65+: 1 person, fully → 100%
+        assert_eq!(pt.fully_vaccinated_50plus_pct, Some(50.0));
+        assert_eq!(pt.fully_vaccinated_65plus_pct, Some(100.0));
         let dist = at("831");
         assert_eq!(dist.community_cases_7d, Some(4));
         assert_eq!(dist.community_cases_14d, Some(6));
@@ -557,15 +557,11 @@ async fn vaccination_shares_agree_with_each_person_counted_by_hand() {
                     }
                 }
                 let pct = |a: i32, b: i32| (b > 0).then(|| f64::from(a) * 100.0 / f64::from(b));
-                let want = (
-                    pct(dosed, n18),
-                    pct(n50 - full50, n50),
-                    pct(n65 - full65, n65),
-                );
+                let want = (pct(dosed, n18), pct(full50, n50), pct(full65, n65));
                 let have = (
                     got.first_dose_18plus_pct,
-                    got.not_fully_vaccinated_50plus_pct,
-                    got.not_fully_vaccinated_65plus_pct,
+                    got.fully_vaccinated_50plus_pct,
+                    got.fully_vaccinated_65plus_pct,
                 );
                 assert_eq!(have, want, "{day} in {from}..={to}");
             }
