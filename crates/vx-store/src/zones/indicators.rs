@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
 use vx_domain::{Level as UnitLevel, Unit};
-use vx_rules::{Indicators, ScreeningRound, UnitIx, MAX_SCREENING_ROUNDS};
+use vx_rules::{Indicators, ResponseCapacity, ScreeningRound, UnitIx, MAX_SCREENING_ROUNDS};
 
 use crate::{path_end, with_pool, Result, Store};
 
@@ -44,6 +44,9 @@ fn age_on(birth_date: Option<NaiveDate>, birth_year: i64, day: NaiveDate) -> i64
         None => i64::from(day.year()) - birth_year,
     }
 }
+
+/// Vaccination counts per unit and day: `[n18, dosed18, n50, full50, n65, full65, full]`.
+const VAX: usize = 7;
 
 /// The ages the vaccination indicators look at: 18 (first dose), 50 and 65 (fully
 /// vaccinated).
@@ -108,7 +111,8 @@ impl AgeBand {
 
 impl Store {
     /// The vaccination counts of every unit (not summed up the tree) as difference arrays:
-    /// `[n18, dosed18, n50, full50, n65, full65]` per unit and day (`ndays + 1` a unit, the
+    /// `[n18, dosed18, n50, full50, n65, full65, full]` per unit and day (`full`: everyone
+    /// fully vaccinated, whatever the age) (`ndays + 1` a unit, the
     /// last one for "not inside the window"). Each person counts from the first day they
     /// qualify. People at an age all window long are counted by dose day in two grouped,
     /// index-ordered scans (`people_unit_first_dose`, `people_unit_second_dose`: no join, no
@@ -120,7 +124,7 @@ impl Store {
         ix: &HashMap<i64, usize>,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<(Vec<i64>, Vec<[i64; 6]>)> {
+    ) -> Result<(Vec<i64>, Vec<[i64; VAX]>)> {
         let n = ix.len();
         let ndays = usize::try_from(day_ix(from, to) + 1).unwrap_or(0);
         let bands = [
@@ -129,7 +133,7 @@ impl Store {
             AgeBand::new(from, to, AGES[2])?,
         ];
         let width = ndays + 1;
-        let mut diff = vec![[0i64; 6]; n * width];
+        let mut diff = vec![[0i64; VAX]; n * width];
         // The first day (index) a day is reached in the window; `ndays`: not inside it.
         let at = |d: Option<NaiveDate>| -> usize {
             match d {
@@ -145,10 +149,10 @@ impl Store {
              WHERE {units} GROUP BY p.unit_id, p.first_dose_on",
             AgeBand::always_sql(3, 4)
         );
-        // 50 and 65 all window long, by second dose day.
+        // 50 and 65 all window long, and everyone, by second dose day.
         let second_sql = format!(
-            "SELECT p.unit_id, p.second_dose_on, CAST(SUM({}) AS BIGINT), CAST(SUM({}) AS BIGINT) \
-             FROM people p WHERE {units} GROUP BY p.unit_id, p.second_dose_on",
+            "SELECT p.unit_id, p.second_dose_on, CAST(SUM({}) AS BIGINT), CAST(SUM({}) AS BIGINT), \
+             COUNT(*) FROM people p WHERE {units} GROUP BY p.unit_id, p.second_dose_on",
             AgeBand::always_sql(3, 4),
             AgeBand::always_sql(5, 6)
         );
@@ -179,7 +183,7 @@ impl Store {
                 Ok::<_, crate::StoreError>(rows)
             },
             async {
-                let rows: Vec<(i64, Option<NaiveDate>, i64, i64)> = with_pool!(self, p => sqlx::query_as(&second_sql)
+                let rows: Vec<(i64, Option<NaiveDate>, i64, i64, i64)> = with_pool!(self, p => sqlx::query_as(&second_sql)
                     .bind(lo).bind(hi).bind(bands[1].always).bind(bands[1].always_year)
                     .bind(bands[2].always).bind(bands[2].always_year)
                     .fetch_all(p).await?);
@@ -203,13 +207,14 @@ impl Store {
             diff[i * width][0] += c;
             diff[i * width + at(first)][1] += c;
         }
-        for (uid, second, c50, c65) in seconds {
+        for (uid, second, c50, c65, all) in seconds {
             let Some(&i) = ix.get(&uid) else { continue };
             let k = at(second);
             diff[i * width][2] += c50;
             diff[i * width + k][3] += c50;
             diff[i * width][4] += c65;
             diff[i * width + k][5] += c65;
+            diff[i * width + k][6] += all;
         }
         for (uid, bd, by, first, second) in rows {
             let Some(&i) = ix.get(&uid) else { continue };
@@ -287,17 +292,50 @@ impl Store {
             })
             .collect();
 
-        // Community cases per unit and day, and unknown-source ones.
+        // Community cases per unit and day, every case (Decision 218), and unknown-source ones.
         let mut cases = vec![0u32; n * width];
+        let mut all_cases = vec![0u32; n * width];
         let mut unknown = vec![0u32; n * width];
-        let rows: Vec<(i64, NaiveDate, i64)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT d.unit_id, d.day, CAST(d.community AS BIGINT) FROM case_day_counts d JOIN units u ON u.id = d.unit_id \
-             WHERE u.path >= $1 AND u.path < $2 AND d.day >= $3 AND d.day <= $4 AND d.community > 0",
+        let rows: Vec<(i64, NaiveDate, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT d.unit_id, d.day, CAST(d.community AS BIGINT), \
+             CAST(d.community + d.in_quarantine + d.imported AS BIGINT) FROM case_day_counts d JOIN units u ON u.id = d.unit_id \
+             WHERE u.path >= $1 AND u.path < $2 AND d.day >= $3 AND d.day <= $4 \
+             AND (d.community > 0 OR d.in_quarantine > 0 OR d.imported > 0)",
         ).bind(&lo).bind(&hi).bind(first).bind(to).fetch_all(p).await?);
-        for (uid, d, c) in rows {
+        for (uid, d, c, all) in rows {
             if let Some(&i) = ix.get(&uid) {
                 let k = day_ix(first, d) as usize;
                 cases[i * width + k] += u32::try_from(c).unwrap_or(0);
+                all_cases[i * width + k] += u32::try_from(all).unwrap_or(0);
+            }
+        }
+        // Decision 218: new cases needing oxygen (severe or critical, by day of confirmation)
+        // and deaths (by day of death).
+        let mut oxygen = vec![0u32; n * width];
+        let mut deaths = vec![0u32; n * width];
+        let (oxy_rows, death_rows) = futures::try_join!(
+            async {
+                let rows: Vec<(i64, NaiveDate, i64)> = with_pool!(self, p => sqlx::query_as(
+                    "SELECT c.unit_id, c.confirmed_on, COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id \
+                     WHERE u.path >= $1 AND u.path < $2 AND c.confirmed_on >= $3 AND c.confirmed_on <= $4 \
+                     AND c.severity IN ('severe', 'critical') GROUP BY c.unit_id, c.confirmed_on",
+                ).bind(&lo).bind(&hi).bind(first).bind(to).fetch_all(p).await?);
+                Ok::<_, crate::StoreError>(rows)
+            },
+            async {
+                let rows: Vec<(i64, NaiveDate, i64)> = with_pool!(self, p => sqlx::query_as(
+                    "SELECT c.unit_id, c.outcome_on, COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id \
+                     WHERE u.path >= $1 AND u.path < $2 AND c.outcome = 'died' \
+                     AND c.outcome_on >= $3 AND c.outcome_on <= $4 GROUP BY c.unit_id, c.outcome_on",
+                ).bind(&lo).bind(&hi).bind(first).bind(to).fetch_all(p).await?);
+                Ok::<_, crate::StoreError>(rows)
+            },
+        )?;
+        for (target, rows) in [(&mut oxygen, oxy_rows), (&mut deaths, death_rows)] {
+            for (uid, d, c) in rows {
+                if let Some(&i) = ix.get(&uid) {
+                    target[i * width + day_ix(first, d) as usize] += u32::try_from(c).unwrap_or(0);
+                }
             }
         }
         let rows: Vec<(i64, NaiveDate, i64)> = with_pool!(self, p => sqlx::query_as(
@@ -377,11 +415,10 @@ impl Store {
              AND p.unit_id IN (SELECT id FROM units WHERE path >= $1 AND path < $2) LIMIT 1",
         ).bind(&lo).bind(&hi).fetch_optional(p).await?);
         let (mut counted, diff) = self.vaccination_counts((&lo, &hi), &ix, from, to).await?;
-        // Per unit and day: [n18, dosed18, n50, full50, n65, full65]
-        let mut vax = vec![[0u32; 6]; if any_vax.is_some() { n * ndays } else { 0 }];
+        let mut vax = vec![[0u32; VAX]; if any_vax.is_some() { n * ndays } else { 0 }];
         if any_vax.is_some() {
             for i in 0..n {
-                let mut run = [0i64; 6];
+                let mut run = [0i64; VAX];
                 for k in 0..ndays {
                     let d = diff[i * (ndays + 1) + k];
                     for (r, x) in run.iter_mut().zip(d) {
@@ -402,6 +439,9 @@ impl Store {
             last_before[p] = last_before[p].max(last_before[i]);
             for k in 0..width {
                 cases[p * width + k] += cases[i * width + k];
+                all_cases[p * width + k] += all_cases[i * width + k];
+                oxygen[p * width + k] += oxygen[i * width + k];
+                deaths[p * width + k] += deaths[i * width + k];
                 unknown[p * width + k] += unknown[i * width + k];
             }
             for k in 0..=width {
@@ -433,6 +473,10 @@ impl Store {
                 .and_then(|p| u32::try_from(p).ok());
             let row = &cases[i * width..(i + 1) * width];
             let urow = &unknown[i * width..(i + 1) * width];
+            let all_row = &all_cases[i * width..(i + 1) * width];
+            let oxy_row = &oxygen[i * width..(i + 1) * width];
+            let death_row = &deaths[i * width..(i + 1) * width];
+            let counted_i = u32::try_from(counted[i]).unwrap_or(u32::MAX);
             // running open F1 count
             let mut open_f1 = 0i64;
             let f1row = &f1[i * (width + 1)..(i + 1) * (width + 1)];
@@ -484,6 +528,19 @@ impl Store {
                     fully_vaccinated_50plus_pct: v.and_then(|v| pct(v[3], v[2])),
                     fully_vaccinated_65plus_pct: v.and_then(|v| pct(v[5], v[4])),
                     capacity_met: cap,
+                    all_cases_7d: Some(sum(all_row, 7)),
+                    oxygen_cases_7d: Some(sum(oxy_row, 7)),
+                    deaths_7d: Some(sum(death_row, 7)),
+                    fully_vaccinated_pct: v.and_then(|v| pct(v[6], counted_i)),
+                    // Decision 218's response capacity, read from the capacity flags the
+                    // district keeps (4800's criterion 3): met is high, not met is low.
+                    response_capacity: cap.map(|met| {
+                        if met {
+                            ResponseCapacity::High
+                        } else {
+                            ResponseCapacity::Low
+                        }
+                    }),
                     ..Indicators::default()
                 }
                 .with_rounds(&recent);

@@ -147,6 +147,26 @@ async fn indicators_match_hand_computed_values() {
         community_cases(s, "2884601", "2021-10-01", 2).await;
         community_cases(s, "2884602", "2021-10-10", 1).await;
         community_cases(s, "2880401", "2021-10-13", 3).await;
+        // Decision 218's inputs: two cases found in quarantine in Ấp 1 on 12-10, one of them
+        // severe, who died on 13-10 (every case counts, community or not).
+        let ap1 = s.unit("2884601").await.unwrap().unwrap();
+        s.debug_execute(&format!(
+            "INSERT INTO case_day_counts (unit_id, day, community, in_quarantine, imported) \
+             VALUES ({}, '2021-10-12', 0, 2, 0)",
+            ap1.id
+        ))
+        .await
+        .unwrap();
+        s.debug_execute(&format!(
+            "INSERT INTO cases (person_id, unit_id, confirmed_on, source, severity, place, \
+             isolation_start, release_due, outcome, outcome_on, chain_path, created_at) \
+             SELECT id, {}, '2021-10-12', 'in-quarantine', 'severe', 'hospital', '2021-10-12', \
+             '2021-10-26', 'died', '2021-10-13', '/', '2021-10-12T00:00:00Z' FROM people \
+             WHERE full_name = 'Trần Thị Bình'",
+            ap1.id
+        ))
+        .await
+        .unwrap();
         let district = s.unit("831").await.unwrap().unwrap();
         let batch = s
             .zone_batch(&district, d("2021-10-14"), d("2021-10-14"))
@@ -170,6 +190,14 @@ async fn indicators_match_hand_computed_values() {
         // 50+: 2 people, 1 fully → 50% fully vaccinated; 65+: 1 person, fully → 100%
         assert_eq!(pt.fully_vaccinated_50plus_pct, Some(50.0));
         assert_eq!(pt.fully_vaccinated_65plus_pct, Some(100.0));
+        // Decision 218: every case of 7 days (1 community + 2 in quarantine), the severe one,
+        // the death; 1 of 4 people fully vaccinated.
+        assert_eq!(
+            (pt.all_cases_7d, pt.oxygen_cases_7d, pt.deaths_7d),
+            (Some(3), Some(1), Some(1))
+        );
+        assert_eq!(pt.fully_vaccinated_pct, Some(25.0));
+        assert_eq!(pt.response_capacity, None, "no capacity flag");
         let dist = at("831");
         assert_eq!(dist.community_cases_7d, Some(4));
         assert_eq!(dist.community_cases_14d, Some(6));
