@@ -75,6 +75,23 @@ pub enum RulesCommand {
         #[arg(long)]
         to: Option<NaiveDate>,
     },
+    /// Policy sandbox, side by side: the levels of a unit and its subtree, day by day, under
+    /// several stored rule sets (default: every level rule set, e.g. qd-2686, qd-4800 and
+    /// qd-218), each applied to the whole period; nothing is stored.
+    Compare {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        from: NaiveDate,
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// A stored rule set id (repeat for several).
+        #[arg(long = "rule-set")]
+        rule_sets: Vec<String>,
+        /// How deep below the unit to list (1: its children).
+        #[arg(long, default_value_t = 1)]
+        depth: usize,
+    },
     /// List the stored rule sets (latest versions).
     List,
 }
@@ -425,6 +442,52 @@ pub async fn rules(database: &str, cmd: RulesCommand) -> Result<()> {
             }
             Ok(())
         }
+        RulesCommand::Compare {
+            unit,
+            from,
+            to,
+            rule_sets,
+            depth,
+        } => {
+            let store = crate::open(database).await?;
+            let root = store
+                .unit(&unit)
+                .await?
+                .with_context(|| format!("no unit with code {unit}"))?;
+            let to = to.unwrap_or(from);
+            let stored = store.rule_sets().await?;
+            let sets: Vec<vr::RuleSet> = if rule_sets.is_empty() {
+                stored
+                    .into_iter()
+                    .filter(|s| !matches!(s.kind, vr::Kind::GreenZone(_)))
+                    .collect()
+            } else {
+                let mut out = Vec::new();
+                for id in &rule_sets {
+                    let rs = stored
+                        .iter()
+                        .find(|s| &s.id == id)
+                        .with_context(|| format!("no stored rule set {id} (see `rules list`)"))?;
+                    out.push(rs.clone());
+                }
+                out
+            };
+            let started = Instant::now();
+            let c = store.compare_rule_sets(&root, from, to, sets).await?;
+            print!("{}", comparison_table(&c, &root, depth));
+            println!(
+                "{} of {} unit-days differ between {} ({:.3} s); nothing stored",
+                c.disagreements(),
+                c.days() * c.units.len(),
+                c.rule_sets
+                    .iter()
+                    .map(|s| format!("{} v{}", s.id, s.version))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         RulesCommand::Simulate {
             file,
             unit,
@@ -491,6 +554,49 @@ pub async fn rules(database: &str, cmd: RulesCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// One line per unit (the root and `depth` levels below it): for each rule set, the level of
+/// every day as a digit (1–4, `?` where data were missing), then the days at each level.
+fn comparison_table(c: &vx_store::Comparison, root: &vx_domain::Unit, depth: usize) -> String {
+    use std::fmt::Write;
+    let root_depth = root.path.matches('/').count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} ({} units), {} → {}: one digit a day, the level 1–4",
+        root.code,
+        root.name,
+        c.units.len(),
+        c.from,
+        c.from + chrono::Days::new(c.days().saturating_sub(1) as u64)
+    );
+    for (i, u) in c.units.iter().enumerate() {
+        let d = u.path.matches('/').count() - root_depth;
+        if d > depth {
+            continue;
+        }
+        let _ = writeln!(out, "{}{} {}", "  ".repeat(d), u.code, u.name);
+        for (s, rs) in c.rule_sets.iter().enumerate() {
+            let days: String = c.outcomes[s]
+                .iter()
+                .map(|day| char::from(b'0' + day[i].level.number()))
+                .collect();
+            let incomplete = c.outcomes[s].iter().filter(|day| day[i].incomplete).count();
+            let n = c.days_at(s, i);
+            let _ = writeln!(
+                out,
+                "{}  {:<10} {days}  [1: {}, 2: {}, 3: {}, 4: {}; data missing: {incomplete}]",
+                "  ".repeat(d),
+                rs.id,
+                n[0],
+                n[1],
+                n[2],
+                n[3]
+            );
+        }
+    }
+    out
 }
 
 fn indent(s: &str) -> String {

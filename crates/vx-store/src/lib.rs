@@ -42,8 +42,8 @@ pub use situation::{
 };
 pub use units::{UnitInput, UnitsSummary};
 pub use zones::{
-    rules, AdjacencySummary, ClassifySummary, DosePerson, NewDose, Run as ZoneRun, StoredRuleSet,
-    ZoneBatch, ZoneStatus,
+    rules, AdjacencySummary, ClassifySummary, Comparison, DosePerson, NewDose, Run as ZoneRun,
+    StoredRuleSet, ZoneBatch, ZoneStatus,
 };
 pub use zones::{
     AssessedStep, GreenZoneView, HeldBack, NewHead, Review, ReviewStatus, ReviewUpdate,

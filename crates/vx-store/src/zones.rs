@@ -31,7 +31,7 @@ mod lifecycle;
 mod local;
 mod vaccinations;
 
-pub use classify::{ClassifySummary, Run};
+pub use classify::{ClassifySummary, Comparison, Run};
 pub use indicators::ZoneBatch;
 pub use lifecycle::{
     AssessedStep, GreenZoneView, NewHead, Review, ReviewStatus, ReviewUpdate, UnitHead,

@@ -39,6 +39,47 @@ pub struct Run {
     pub days: Vec<DayLevels>,
 }
 
+/// A subtree over a period under several rule sets side by side, each applied to every day
+/// whatever its dates (the policy sandbox's comparison); nothing is stored.
+pub struct Comparison {
+    /// The units, in path order (parents before children).
+    pub units: Vec<Unit>,
+    pub from: NaiveDate,
+    pub rule_sets: Vec<RuleSet>,
+    /// `outcomes[s][k][i]`: unit `i` on day `from + k` under `rule_sets[s]`.
+    pub outcomes: Vec<Vec<Vec<Outcome>>>,
+}
+
+impl Comparison {
+    /// Days of the period.
+    pub fn days(&self) -> usize {
+        self.outcomes.first().map_or(0, Vec::len)
+    }
+
+    /// Days unit `i` spends at each level (green first) under rule set `s`.
+    pub fn days_at(&self, s: usize, i: usize) -> [u32; 4] {
+        let mut n = [0u32; 4];
+        for day in &self.outcomes[s] {
+            n[day[i].level.index()] += 1;
+        }
+        n
+    }
+
+    /// Unit-days where the rule sets do not all give the same level.
+    pub fn disagreements(&self) -> usize {
+        (0..self.days())
+            .map(|k| {
+                (0..self.units.len())
+                    .filter(|&i| {
+                        let first = self.outcomes[0][k][i].level;
+                        self.outcomes.iter().any(|o| o[k][i].level != first)
+                    })
+                    .count()
+            })
+            .sum()
+    }
+}
+
 /// One day of a run: per unit, the index of the rule set applied and the outcome.
 pub type DayLevels = Vec<Option<(usize, Outcome)>>;
 
@@ -247,6 +288,47 @@ impl Store {
         let prev = self.previous_states(&batch.units, root, from).await?;
         let days = run_engine(&batch, &sets, &assigned, fixed_ix, &prev)?;
         Ok(Run { batch, sets, days })
+    }
+
+    /// Runs each of `rule_sets` over `root`'s subtree for every day `from..=to`, from the same
+    /// indicators (read once), each set from a fresh start (no level carried in from before
+    /// `from`); nothing is stored.
+    pub async fn compare_rule_sets(
+        &self,
+        root: &Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+        rule_sets: Vec<RuleSet>,
+    ) -> Result<Comparison> {
+        if to < from {
+            return Err(StoreError::Invalid(format!("{to} is before {from}")));
+        }
+        if rule_sets.is_empty() {
+            return Err(StoreError::Invalid("no rule set to compare".into()));
+        }
+        let batch = self.zone_batch(root, from, to).await?;
+        let n = batch.units.len();
+        let none_assigned = vec![Vec::new(); n];
+        let fresh = vec![None; n];
+        let mut outcomes = Vec::with_capacity(rule_sets.len());
+        for s in 0..rule_sets.len() {
+            let days = run_engine(&batch, &rule_sets, &none_assigned, Some(s), &fresh)?;
+            outcomes.push(
+                days.into_iter()
+                    .map(|day| {
+                        day.into_iter()
+                            .map(|o| o.map(|(_, o)| o).unwrap_or_default())
+                            .collect()
+                    })
+                    .collect(),
+            );
+        }
+        Ok(Comparison {
+            units: batch.units,
+            from,
+            rule_sets,
+            outcomes,
+        })
     }
 
     async fn previous_states(

@@ -290,6 +290,57 @@ async fn hand_made_2686_district_roll_up_is_stored_and_reproducible() {
 }
 
 #[tokio::test]
+async fn rule_sets_side_by_side_are_each_set_run_alone() {
+    each_backend(|ts| async move {
+        let s = &ts.store;
+        let rows = vec![
+            unit("83", None, Level::Province, "Bến Tre"),
+            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("10001", Some("831"), Level::Commune, "A"),
+            unit("10002", Some("831"), Level::Commune, "B"),
+        ];
+        s.import_units(&actor(), located(rows), None, &ImportOptions::default())
+            .await
+            .unwrap();
+        // A: an unknown-source case on 1-10 (2686: orange for 14 days; 4800 and 218 by rate).
+        unknown_source_case(s, "10001", "2021-10-01", 1).await;
+        let district = s.unit("831").await.unwrap().unwrap();
+        let (from, to) = (d("2021-09-30"), d("2021-10-20"));
+        let sets: Vec<_> = ["qd-2686", "qd-4800", "qd-218"]
+            .map(|id| vx_rules::builtin(id).unwrap())
+            .into();
+        let c = s
+            .compare_rule_sets(&district, from, to, sets.clone())
+            .await
+            .unwrap();
+        assert_eq!((c.units.len(), c.days(), c.rule_sets.len()), (3, 21, 3));
+        let a = c
+            .units
+            .iter()
+            .position(|u| u.code.as_str() == "10001")
+            .unwrap();
+        // Each column is what the sandbox gives for that set alone.
+        for (k, rs) in sets.into_iter().enumerate() {
+            let alone = s
+                .compute_levels(&district, from, to, Some(rs))
+                .await
+                .unwrap();
+            for (day, levels) in alone.days.iter().enumerate() {
+                for (i, o) in levels.iter().enumerate() {
+                    assert_eq!(o.map(|(_, o)| o.level), Some(c.outcomes[k][day][i].level));
+                }
+            }
+            assert_eq!(c.days_at(k, a).iter().sum::<u32>(), 21);
+        }
+        // 2686 keeps A orange after its unknown-source case; before it, every set says green.
+        assert_eq!(c.outcomes[0][2][a].level, Zone::Orange);
+        assert!((0..3).all(|s| c.outcomes[s][0][a].level == Zone::Green));
+        assert!(c.disagreements() > 0);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn qd_4800_unit_at_73_5_with_98_pct_one_dose_is_level_2() {
     each_backend(|ts| async move {
         let s = &ts.store;

@@ -72,6 +72,7 @@ pub(super) fn routes() -> Router<AppState> {
             get(targets_page).post(add_target_form),
         )
         .route("/units/{code}/sandbox", get(sandbox_page))
+        .route("/units/{code}/sandbox/compare", get(compare_page))
 }
 
 #[derive(OpenApi)]
@@ -161,6 +162,12 @@ enum L {
     Levels,
     OnlyAbove,
     Changes,
+    Compare,
+    CompareHelp,
+    Unit,
+    DaysAtLevel,
+    Disagree,
+    DataMissing,
 }
 
 impl L {
@@ -227,6 +234,18 @@ impl L {
                 "Only a level above may recognise a green zone and conclude a review.",
             ),
             L::Changes => ("thay đổi", "changes"),
+            L::Compare => ("So sánh các bộ quy tắc", "Rule sets side by side"),
+            L::CompareHelp => (
+                "Mỗi bộ quy tắc được áp dụng cho cả giai đoạn (không lưu kết quả). Mỗi chữ số là cấp độ của một ngày.",
+                "Each rule set is applied to the whole period (nothing is stored). Each digit is the level of one day.",
+            ),
+            L::Unit => ("Đơn vị", "Unit"),
+            L::DaysAtLevel => ("Số ngày ở cấp 1 · 2 · 3 · 4", "Days at level 1 · 2 · 3 · 4"),
+            L::Disagree => (
+                "đơn vị-ngày có cấp độ khác nhau giữa các bộ quy tắc",
+                "unit-days whose level differs between the rule sets",
+            ),
+            L::DataMissing => ("ngày thiếu số liệu", "days with data missing"),
         };
         match lang {
             Lang::Vi => vi,
@@ -1654,6 +1673,7 @@ async fn sandbox_page(
     let body = html! {
         p { a href=(base) { (unit.full_name) } " · " a href={(base) "/status"} { "Cấp độ / Status" } }
         h1 { (L::Sandbox.get(lang)) " — " (unit.name) }
+        p { a href={(base) "/sandbox/compare"} { (L::Compare.get(lang)) " (2686, 4800, 218)" } }
         (errors_box(&errors))
         form method="get" action={(base) "/sandbox"} {
             (lang_field(lang))
@@ -1681,6 +1701,96 @@ async fn sandbox_page(
         }
     };
     Ok(layout(&ctx, Some(&v), L::Sandbox.get(lang), body).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CompareQuery {
+    from: String,
+    to: String,
+}
+
+/// The policy sandbox, side by side: the unit and its children under every level rule set
+/// (Decision 2686, 4800, 218 and any stored one), each applied to the whole period.
+async fn compare_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PageViewer(v): PageViewer,
+    Path(code): Path<String>,
+    Query(q): Query<CompareQuery>,
+) -> PageResult {
+    let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
+    let lang = ctx.lang;
+    let mut errors = Vec::new();
+    let mut result = None;
+    if !q.from.trim().is_empty() || !q.to.trim().is_empty() {
+        let from = date_field(&q.from, L::FromDay.get(lang), &mut errors);
+        let to = date_field(&q.to, L::ToDay.get(lang), &mut errors);
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from || (to - from).num_days() >= SANDBOX_MAX_DAYS {
+                errors.push(match lang {
+                    Lang::Vi => {
+                        format!("Đến ngày: từ ngày bắt đầu đến {SANDBOX_MAX_DAYS} ngày sau")
+                    }
+                    Lang::En => {
+                        format!("To: between the first day and {SANDBOX_MAX_DAYS} days after it")
+                    }
+                });
+            } else {
+                let sets: Vec<vr::RuleSet> = st
+                    .store
+                    .rule_sets()
+                    .await?
+                    .into_iter()
+                    .filter(|s| !matches!(s.kind, vr::Kind::GreenZone(_)))
+                    .collect();
+                result = Some(st.store.compare_rule_sets(&unit, from, to, sets).await?);
+            }
+        }
+    }
+    let base = format!("/units/{}", unit.code);
+    let depth = unit.path.matches('/').count();
+    let body = html! {
+        p { a href=(base) { (unit.full_name) } " · " a href={(base) "/sandbox"} { (L::Sandbox.get(lang)) } }
+        h1 { (L::Compare.get(lang)) " — " (unit.name) }
+        p { (L::CompareHelp.get(lang)) }
+        (errors_box(&errors))
+        form method="get" action={(base) "/sandbox/compare"} {
+            (lang_field(lang))
+            label { (L::FromDay.get(lang)) " " input type="date" name="from" value=(q.from) required; }
+            " " label { (L::ToDay.get(lang)) " " input type="date" name="to" value=(q.to) required; }
+            " " button type="submit" { (L::Run.get(lang)) }
+        }
+        @if let Some(c) = &result {
+            p { (c.disagreements()) " " (L::Disagree.get(lang)) " (" (c.days() * c.units.len()) ")" }
+            table.compare {
+                thead { tr {
+                    th { (L::Unit.get(lang)) }
+                    @for rs in &c.rule_sets {
+                        th { (rs.id) br; small { (if lang == Lang::Vi { &rs.name } else { &rs.name_en }) } }
+                    }
+                } }
+                tbody { @for (i, u) in c.units.iter().enumerate() {
+                    @if u.path.matches('/').count() <= depth + 1 {
+                        tr {
+                            td { a href={"/units/" (u.code) "/sandbox/compare?from=" (q.from) "&to=" (q.to)} { (u.name) } " (" (u.code) ")" }
+                            @for s in 0..c.rule_sets.len() {
+                                @let n = c.days_at(s, i);
+                                @let missing = c.outcomes[s].iter().filter(|d| d[i].incomplete).count();
+                                td {
+                                    code.days { @for d in &c.outcomes[s] { (d[i].level.number()) } }
+                                    br;
+                                    small { (L::DaysAtLevel.get(lang)) ": " (n[0]) " · " (n[1]) " · " (n[2]) " · " (n[3])
+                                        @if missing > 0 { "; " (missing) " " (L::DataMissing.get(lang)) } }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(layout(&ctx, Some(&v), L::Compare.get(lang), body).into_response())
 }
 
 // ---------------------------------------------------------------------------------------

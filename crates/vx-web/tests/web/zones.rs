@@ -81,6 +81,51 @@ async fn status_api_and_page_within_scope() {
     .await;
 }
 
+/// The policy sandbox side by side: the district and its communes under 2686, 4800 and 218,
+/// one digit a day; within scope only.
+#[tokio::test]
+async fn sandbox_compares_rule_sets_side_by_side() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        let session = app.login("huyen").await;
+        let (status, page) = app
+            .text(
+                &session.client,
+                "/units/831/sandbox/compare?from=2021-10-01&to=2021-10-20",
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for want in [
+            "qd-2686",
+            "qd-4800",
+            "qd-218",
+            "Phước Thạnh",
+            "11111111111111111111",
+        ] {
+            assert!(page.contains(want), "{want} missing in {page}");
+        }
+        assert!(!page.contains("green-zone</th>"), "levels only: {page}");
+        // 93 days is too long: said on the page, nothing computed.
+        let (status, page) = app
+            .text(
+                &session.client,
+                "/units/831/sandbox/compare?from=2021-08-01&to=2021-11-01",
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("92"), "{page}");
+        // out of scope: 404 like every unit page
+        let (status, _) = app
+            .text(
+                &session.client,
+                "/units/29242/sandbox/compare?from=2021-10-01&to=2021-10-02",
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
 /// The status and the dashboard are kept in memory between writes: every write (here
 /// made by another process's way, the store, not through this server) shows at once; a
 /// page kept for one session is never shown to another; a new password signs the user's
