@@ -88,6 +88,9 @@ pub enum RulesCommand {
         /// A stored rule set id (repeat for several).
         #[arg(long = "rule-set")]
         rule_sets: Vec<String>,
+        /// A rule file to compare too (repeat for several), e.g. an earlier version.
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
         /// How deep below the unit to list (1: its children).
         #[arg(long, default_value_t = 1)]
         depth: usize,
@@ -447,6 +450,7 @@ pub async fn rules(database: &str, cmd: RulesCommand) -> Result<()> {
             from,
             to,
             rule_sets,
+            files,
             depth,
         } => {
             let store = crate::open(database).await?;
@@ -456,7 +460,9 @@ pub async fn rules(database: &str, cmd: RulesCommand) -> Result<()> {
                 .with_context(|| format!("no unit with code {unit}"))?;
             let to = to.unwrap_or(from);
             let stored = store.rule_sets().await?;
-            let sets: Vec<vr::RuleSet> = if rule_sets.is_empty() {
+            let mut sets: Vec<vr::RuleSet> = if rule_sets.is_empty() && !files.is_empty() {
+                Vec::new()
+            } else if rule_sets.is_empty() {
                 stored
                     .into_iter()
                     .filter(|s| !matches!(s.kind, vr::Kind::GreenZone(_)))
@@ -472,6 +478,9 @@ pub async fn rules(database: &str, cmd: RulesCommand) -> Result<()> {
                 }
                 out
             };
+            for f in &files {
+                sets.push(load_file(f)?);
+            }
             let started = Instant::now();
             let c = store.compare_rule_sets(&root, from, to, sets).await?;
             print!("{}", comparison_table(&c, &root, depth));
@@ -586,9 +595,9 @@ fn comparison_table(c: &vx_store::Comparison, root: &vx_domain::Unit, depth: usi
             let n = c.days_at(s, i);
             let _ = writeln!(
                 out,
-                "{}  {:<10} {days}  [1: {}, 2: {}, 3: {}, 4: {}; data missing: {incomplete}]",
+                "{}  {:<14} {days}  [1: {}, 2: {}, 3: {}, 4: {}; data missing: {incomplete}]",
                 "  ".repeat(d),
-                rs.id,
+                format!("{} v{}", rs.id, rs.version),
                 n[0],
                 n[1],
                 n[2],

@@ -294,8 +294,12 @@ fn rules_check_names_file_line_and_field() {
             .unwrap()
             .args(["rules", "check", &bad]),
     );
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("cases_per_100k = "))
+        .unwrap();
     assert!(
-        err.contains("bad.toml:24")
+        err.contains(&format!("bad.toml:{line}:"))
             && err.contains("matrix.cases_per_100k")
             && err.contains("ascending"),
         "{err}"
