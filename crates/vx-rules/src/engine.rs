@@ -581,11 +581,14 @@ fn transmission_level(rs: &RuleSet, t: &TransmissionResponse, ind: &Indicators, 
         }
     }
     let mut decided: Vec<usize> = top.into_iter().collect();
+    let mut groups_raised: Vec<u8> = Vec::new();
     for r in &t.raises {
         let value = ind.value(r.indicator, rs.case_rate);
         let met = value.is_some_and(|v| r.cmp.test(v, r.threshold, None));
         o.incomplete |= value.is_none() && transmission < Level::Red;
-        let raised = if met {
+        let counted = r.group.is_some_and(|g| groups_raised.contains(&g));
+        let raised = if met && !counted {
+            groups_raised.extend(r.group);
             transmission.raised(1)
         } else {
             transmission

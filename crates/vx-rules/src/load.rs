@@ -1052,9 +1052,17 @@ fn parse_transmission(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Transmission
     let case_edges = bands("cases_per_100k", true);
     let oxygen_edges = bands("oxygen_cases_per_100k", false);
     let mut raises = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
     for r in p.tables(&t, "raise") {
-        match raise(p, &r) {
-            Some(x) => raises.push(x),
+        let group = p.text(&r, "group", false).map(|g| {
+            let i = groups.iter().position(|x| *x == g).unwrap_or_else(|| {
+                groups.push(g);
+                groups.len() - 1
+            });
+            u8::try_from(i).unwrap_or(u8::MAX)
+        });
+        match raise(p, &r, true) {
+            Some(x) => raises.push(TransmissionRaise { group, ..x }),
             None => ok = false,
         }
     }
@@ -1069,7 +1077,7 @@ fn parse_transmission(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Transmission
     p.unknown_keys(&resp, &["high", "medium", "low", "raise"]);
     let mut level_raises = Vec::new();
     for r in p.tables(&resp, "raise") {
-        match raise(p, &r) {
+        match raise(p, &r, false) {
             Some(x) => level_raises.push(x),
             None => ok = false,
         }
@@ -1126,13 +1134,19 @@ fn parse_transmission(p: &mut Parser<'_>, root: &Tab<'_>) -> Option<Transmission
     .filter(|_| ok)
 }
 
-fn raise(p: &mut Parser<'_>, r: &Tab<'_>) -> Option<TransmissionRaise> {
-    p.unknown_keys(r, &["indicator", "at_least", "above", "below"]);
+fn raise(p: &mut Parser<'_>, r: &Tab<'_>, grouped: bool) -> Option<TransmissionRaise> {
+    let keys: &[&str] = if grouped {
+        &["indicator", "at_least", "above", "below", "group"]
+    } else {
+        &["indicator", "at_least", "above", "below"]
+    };
+    p.unknown_keys(r, keys);
     match indicator_threshold(p, r, true) {
         (Some(indicator), Some((cmp, threshold))) => Some(TransmissionRaise {
             indicator,
             cmp,
             threshold,
+            group: None,
         }),
         _ => None,
     }

@@ -307,6 +307,12 @@ pub fn render_reason(rs: &RuleSet, r: &Reason, lang: Lang) -> String {
             let transmission = matches!(r.criterion, Criterion::TransmissionRaise(_));
             let effect = match (r.met, transmission, lang) {
                 (false, _, _) => lang.pick("không tăng", "no raise").to_owned(),
+                (true, true, _) if !r.decided => lang
+                    .pick(
+                        "không tăng thêm: cùng tiêu chí đã tăng 1 mức",
+                        "no further raise: its criterion already raised one level",
+                    )
+                    .to_owned(),
                 (true, true, Lang::Vi) => {
                     format!("tăng 1 mức độ lây nhiễm: mức {}", r.level.number())
                 }

@@ -168,6 +168,9 @@ pub struct TransmissionRaise {
     pub cmp: Cmp,
     /// The threshold.
     pub threshold: f64,
+    /// Raises of one group (`group = "vaccination"`, numbered in the order groups first
+    /// appear) add one level at most together: one criterion with several parts.
+    pub group: Option<u8>,
 }
 
 impl TransmissionResponse {

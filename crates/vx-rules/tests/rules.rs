@@ -1809,6 +1809,22 @@ fn decision_218_transmission_and_response() {
         };
         assert_eq!(one(&rs, feb, i).level, want, "{deaths} deaths");
     }
+    // Both vaccination targets missed: one criterion, one level (transmission 3 + 1 = 4,
+    // not 5), and the second part says so.
+    let both = Indicators {
+        fully_vaccinated_50plus_pct: Some(60.0),
+        ..medium
+    };
+    let o = one(&rs, feb, both);
+    assert_eq!(o.level, Level::Red);
+    let calm_both = Indicators {
+        all_cases_7d: Some(10),
+        fully_vaccinated_50plus_pct: Some(60.0),
+        ..ind
+    };
+    // transmission 1 + 1 (once) = 2 → high: level 1
+    assert_eq!(one(&rs, feb, calm_both).level, Level::Green);
+    assert!(explain(&rs, &one(&rs, feb, calm_both), Lang::Vi).contains("không tăng thêm"));
     // An unknown capacity reads as high and says the outcome is incomplete.
     let unknown = Indicators {
         response_capacity: None,
