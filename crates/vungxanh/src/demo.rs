@@ -29,7 +29,14 @@ pub struct DemoArgs {
     /// Build the database, then exit instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Serve as of this day (YYYY-MM-DD), the story's day by default (12-9-2021, the day
+    /// of the article); `today` for the real clock.
+    #[arg(long, value_name = "DATE", default_value = DEMO_DAY, value_parser = crate::parse_as_of)]
+    pub as_of: crate::AsOf,
 }
+
+/// The demo's day: Châu Thành on 12 September 2021.
+pub const DEMO_DAY: &str = "2021-09-12";
 
 /// The demo's users: one per role, all with the password [`DEMO_PASSWORD`].
 pub const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
@@ -99,7 +106,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    crate::serve(store, args.bind, vx_web::WebConfig::default()).await
+    if let Some(day) = args.as_of.0 {
+        println!("serving as of {day} (--as-of today for the real clock)");
+    }
+    let config = vx_web::WebConfig {
+        as_of: args.as_of.0,
+        ..Default::default()
+    };
+    crate::serve(store, args.bind, config).await
 }
 
 async fn seed(store: &Store, seed: u64) -> Result<()> {
