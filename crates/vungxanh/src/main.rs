@@ -16,6 +16,7 @@ mod demo_zones;
 mod epi_cmd;
 mod gen;
 mod import;
+mod progress;
 mod report_cmd;
 mod users;
 mod zones_cmd;
