@@ -228,7 +228,7 @@ async fn finish(State(st): State<AppState>, mut req: Request, next: Next) -> Res
 
     if res.extensions().get::<error::ErrorPage>().is_some() {
         let status = res.status();
-        let ctx = pages::Ctx::new(lang, &path, &query).as_of(st.config.as_of);
+        let ctx = pages::Ctx::new(lang, &path, &query).with_as_of(st.config.as_of);
         let page = pages::error_page(&ctx, status);
         let mut drawn = (
             status,

@@ -92,7 +92,7 @@ impl Ctx {
         }
     }
     /// The same, served as of `as_of`.
-    pub(crate) fn as_of(mut self, as_of: Option<chrono::NaiveDate>) -> Ctx {
+    pub(crate) fn with_as_of(mut self, as_of: Option<chrono::NaiveDate>) -> Ctx {
         self.as_of = as_of;
         self
     }
@@ -118,7 +118,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
         let as_of = parts.extensions.get::<AsOf>().and_then(|a| a.0);
-        Ok(Ctx::new(lang, parts.uri.path(), parts.uri.query().unwrap_or("")).as_of(as_of))
+        Ok(Ctx::new(lang, parts.uri.path(), parts.uri.query().unwrap_or("")).with_as_of(as_of))
     }
 }
 
