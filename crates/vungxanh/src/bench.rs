@@ -452,14 +452,19 @@ fn backend_name(store: &Store) -> &'static str {
 }
 
 /// Signs a user of `code` in, closes `store` and loads `/healthz`, the status API and the
-/// dashboard of `code` on a server of `url` started for it.
+/// dashboard of `code` on a server of `url` started for it, then the dashboard of the day
+/// before cold (first paint under load: nobody has opened that day in this server).
 async fn http_run(store: &Store, url: &str, code: &str, seconds: u32) -> Result<http::HttpRun> {
     let cookie = http::viewer(store, code).await?;
     store.close().await;
+    let day = classify::one_day();
+    let cold_day = day.pred_opt().unwrap_or(day);
+    let page = |path: String, cold: bool| http::Page { path, cold };
     let paths = vec![
-        "/healthz".to_string(),
-        format!("/api/v1/units/{code}/status?date={}", classify::one_day()),
-        format!("/units/{code}/dashboard?date={}", classify::one_day()),
+        page("/healthz".to_string(), false),
+        page(format!("/api/v1/units/{code}/status?date={day}"), false),
+        page(format!("/units/{code}/dashboard?date={day}"), false),
+        page(format!("/units/{code}/dashboard?date={cold_day}"), true),
     ];
     let url = url.to_string();
     tokio::task::spawn_blocking(move || http::run(&url, &cookie, &paths, seconds)).await?
@@ -476,8 +481,9 @@ fn print_http(http_lines: &[(String, http::HttpRun)]) {
             let base = run.loads[0].requests_per_sec;
             for l in &run.loads {
                 println!(
-                    "| {backend} | `{}` | {:.0} | {:.2} | {:.2} | {} | {base:.0} | {:.2} |",
+                    "| {backend} | `{}`{} | {:.0} | {:.2} | {:.2} | {} | {base:.0} | {:.2} |",
                     l.path,
+                    if l.cold { " (cold)" } else { "" },
                     l.requests_per_sec,
                     l.p50_ms,
                     l.p99_ms,

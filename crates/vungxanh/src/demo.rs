@@ -13,6 +13,7 @@ use vx_store::{Actor, NewUser, Store};
 
 use crate::gen::{communes_under, scale_config, Scale};
 use crate::import::{import, CommonArgs, Kind, Source};
+use crate::progress::Step;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -29,7 +30,14 @@ pub struct DemoArgs {
     /// Build the database, then exit instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Serve as of this day (YYYY-MM-DD), the story's day by default (12-9-2021, the day
+    /// of the article); `today` for the real clock.
+    #[arg(long, value_name = "DATE", default_value = DEMO_DAY, value_parser = crate::parse_as_of)]
+    pub as_of: crate::AsOf,
 }
+
+/// The demo's day: Châu Thành on 12 September 2021.
+pub const DEMO_DAY: &str = "2021-09-12";
 
 /// The demo's users: one per role, all with the password [`DEMO_PASSWORD`].
 pub const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
@@ -82,11 +90,13 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     }
     let url = crate::sqlite_url(&args.data_dir);
     let store = crate::open(&url).await?;
-    if store.user_by_username("admin").await?.is_some() {
+    let built = if store.user_by_username("admin").await?.is_some() {
         println!("reusing the demo database {}", db_file.display());
+        false
     } else {
         seed(&store, args.seed).await?;
-    }
+        true
+    };
     println!("demo ready in {:.1} s", started.elapsed().as_secs_f64());
     println!("users (password: {DEMO_PASSWORD}):");
     for (username, name, role, scope) in DEMO_USERS {
@@ -99,18 +109,59 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    crate::serve(store, args.bind, vx_web::WebConfig::default()).await
+    if let Some(day) = args.as_of.0 {
+        println!("serving as of {day} (--as-of today for the real clock)");
+    }
+    if built {
+        // Serve from a fresh process: the build's memory (the registry and the outbreak in
+        // memory, the connections' page caches, the allocator's free lists) stays behind.
+        store.close().await;
+        std::io::Write::flush(&mut std::io::stdout()).ok();
+        return serve_afresh(&url, &args);
+    }
+    let config = vx_web::WebConfig {
+        as_of: args.as_of.0,
+        ..Default::default()
+    };
+    crate::serve(store, args.bind, config).await
+}
+
+/// Replaces this process by `vungxanh serve` on the demo database (Unix); elsewhere serves
+/// from this process.
+fn serve_afresh(url: &str, args: &DemoArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("finding the vungxanh binary")?;
+    let as_of = args
+        .as_of
+        .0
+        .map_or_else(|| "today".to_string(), |d| d.to_string());
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["--database", url, "serve", "--bind"])
+        .arg(args.bind.to_string())
+        .args(["--as-of", &as_of]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec(); // returns only on failure
+        Err(err).context("starting vungxanh serve for the demo")
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd
+            .status()
+            .context("starting vungxanh serve for the demo")?;
+        anyhow::ensure!(status.success(), "vungxanh serve ended with {status}");
+        Ok(())
+    }
 }
 
 async fn seed(store: &Store, seed: u64) -> Result<()> {
-    let step = |what: &str, t: Instant| println!("  {what} ({:.2} s)", t.elapsed().as_secs_f64());
     println!("building the demo database (seed {seed})…");
     let quiet = CommonArgs {
         actor: "demo".into(),
         ..Default::default()
     };
 
-    let t = Instant::now();
+    let t = Step::new("official units of 2021", 0);
     import(
         store,
         Kind::Units { valid_from: None },
@@ -118,12 +169,9 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
         &quiet,
     )
     .await?;
-    step(
-        "official units of 2021: 63 provinces, 705 districts, 10,599 communes",
-        t,
-    );
+    t.done("official units of 2021: 63 provinces, 705 districts, 10,599 communes");
 
-    let t = Instant::now();
+    let t = Step::new("generating the registry", 0);
     let (district, cfg) = scale_config(Scale::District, seed);
     let communes = communes_under(district)?;
     let hamlets = vx_gen::hamlets(&communes, &cfg);
@@ -132,20 +180,17 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
     let (mut households_csv, mut people_csv) = (Vec::new(), Vec::new());
     let (households, people) =
         vx_gen::write_registry_csv(&mut households_csv, &mut people_csv, &hamlets, &cfg)?;
-    step(
-        &format!(
-            "generated {} hamlets, {households} households, {people} people",
-            hamlets.len()
-        ),
-        t,
-    );
+    t.done(&format!(
+        "generated {} hamlets, {households} households, {people} people",
+        hamlets.len()
+    ));
 
     for (kind, name, bytes) in [
         (Kind::Units { valid_from: None }, "hamlets.csv", units_csv),
         (Kind::Households, "households.csv", households_csv),
         (Kind::People, "people.csv", people_csv),
     ] {
-        let t = Instant::now();
+        let t = Step::new(&format!("importing {name}"), 0);
         let r = import(
             store,
             kind,
@@ -153,17 +198,14 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
             &quiet,
         )
         .await?;
-        step(
-            &format!(
-                "imported {name}: {} rows ({:.0} rows/s)",
-                r.rows,
-                r.rows as f64 / r.seconds.max(1e-9)
-            ),
-            t,
-        );
+        t.done(&format!(
+            "imported {name}: {} rows ({:.0} rows/s)",
+            r.rows,
+            r.rows as f64 / r.seconds.max(1e-9)
+        ));
     }
 
-    let t = Instant::now();
+    let t = Step::new("users", DEMO_USERS.len() as u64);
     let hash = vx_web::hash_password(DEMO_PASSWORD);
     for (username, name, role, scope) in DEMO_USERS {
         store
@@ -182,19 +224,23 @@ async fn seed(store: &Store, seed: u64) -> Result<()> {
             )
             .await
             .with_context(|| format!("demo user {username}"))?;
+        t.inc(1);
     }
-    step("users", t);
+    t.done("users");
 
     let t = Instant::now();
     crate::demo_outbreak::seed(store, seed).await?;
-    step("outbreak of Aug–Oct 2021", t);
+    println!(
+        "  outbreak of Aug–Oct 2021 ({:.2} s)",
+        t.elapsed().as_secs_f64()
+    );
     crate::demo_zones::seed(store).await?; // zone status: heads, levels, target, green zones
 
-    let t = Instant::now();
-    step(&crate::demo_ops::seed(store).await?, t);
+    let t = Step::new("operations", 0);
+    t.done(&crate::demo_ops::seed(store).await?);
 
-    let t = Instant::now();
+    let t = Step::new("situation room", 0);
     crate::demo_situation::seed(store).await?;
-    step("situation room: schematic boundaries, announcements", t);
+    t.done("situation room: schematic boundaries, announcements");
     Ok(())
 }

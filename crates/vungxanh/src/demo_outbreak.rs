@@ -5,7 +5,6 @@
 //! daily checks, releases and the end of quarantines.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
@@ -19,6 +18,7 @@ use vx_gen::outbreak::{outbreak, ContactFrom, Detection, PersonKey, Source, LABO
 use vx_store::{Actor, ImportOptions, Located, PeopleQuery, Store};
 
 use crate::gen::{communes_under, scale_config, Scale};
+use crate::progress::Step;
 
 fn located<T>(rows: Vec<T>) -> Vec<Located<T>> {
     rows.into_iter()
@@ -72,18 +72,17 @@ fn opts(name: &str) -> ImportOptions {
 pub const PENDING_HAMLET: &str = "2884601";
 
 pub async fn seed(store: &Store, seed: u64) -> Result<()> {
-    let step = |what: &str, t: Instant| println!("  {what} ({:.2} s)", t.elapsed().as_secs_f64());
     let actor = Actor::system("demo");
     let today = chrono::Utc::now().date_naive();
 
-    let t = Instant::now();
+    let t = Step::new("simulating the outbreak", 0);
     let (district, cfg) = scale_config(Scale::District, seed);
     let hamlets = vx_gen::hamlets(&communes_under(district)?, &cfg);
     let o = outbreak(&hamlets, &cfg);
-    step("simulated the outbreak of Aug–Oct 2021", t);
+    t.done("simulated the outbreak of Aug–Oct 2021");
 
     // Person ids by natural key.
-    let t = Instant::now();
+    let t = Step::new("screening rounds", o.rounds.len() as u64);
     let people = store
         .people(&PeopleQuery {
             within: "/".into(),
@@ -258,17 +257,15 @@ pub async fn seed(store: &Store, seed: u64) -> Result<()> {
                 proposals.insert(t.code.clone(), found.id);
             }
         }
+        t.inc(1);
     }
-    step(
-        &format!(
-            "{} screening rounds: {samples} pooled samples of {members} people, results, retests",
-            o.rounds.len()
-        ),
-        t,
-    );
+    t.done(&format!(
+        "{} screening rounds: {samples} pooled samples of {members} people, results, retests",
+        o.rounds.len()
+    ));
 
     // Cases in order, each followed by its contacts.
-    let t = Instant::now();
+    let t = Step::new("cases, contacts, daily checks", o.cases.len() as u64);
     let mut case_ids: Vec<i64> = Vec::with_capacity(o.cases.len());
     let mut contact_ids: Vec<i64> = vec![0; o.contacts.len()];
     let mut checks = 0usize;
@@ -358,18 +355,16 @@ pub async fn seed(store: &Store, seed: u64) -> Result<()> {
                 .await?;
             checks += 1;
         }
+        t.inc(1);
     }
-    step(
-        &format!(
-            "{} cases with {} contacts (F1, F2), {checks} daily checks",
-            o.cases.len(),
-            o.contacts.len()
-        ),
-        t,
-    );
+    t.done(&format!(
+        "{} cases with {} contacts (F1, F2), {checks} daily checks",
+        o.cases.len(),
+        o.contacts.len()
+    ));
 
     // Releases and the end of quarantines.
-    let t = Instant::now();
+    let t = Step::new("releases, ends of quarantine", 0);
     let mut released = 0usize;
     for (c, &id) in o.cases.iter().zip(&case_ids) {
         if let Some((on, negative)) = c.release {
@@ -384,10 +379,9 @@ pub async fn seed(store: &Store, seed: u64) -> Result<()> {
             ended += 1;
         }
     }
-    step(
-        &format!("{released} cases released, {ended} quarantines ended"),
-        t,
-    );
+    t.done(&format!(
+        "{released} cases released, {ended} quarantines ended"
+    ));
 
     // Left for the commune to review: a second laboratory disagrees on one pool of
     // Phước Thạnh in the last round (a conflict kept open, never applied).

@@ -7,8 +7,7 @@
 //! (Phước Thạnh first), and the re-emergence breaks a recognised zone and opens an
 //! accountability review naming the heads in office that day.
 
-use std::time::Instant;
-
+use crate::progress::Step;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use vx_store::rules::targets::Target;
@@ -45,7 +44,6 @@ fn synthetic_name(k: usize) -> String {
 
 /// Loads the zone-status part of the demo.
 pub async fn seed(store: &Store) -> Result<()> {
-    let step = |what: &str, t: Instant| println!("  {what} ({:.2} s)", t.elapsed().as_secs_f64());
     let demo = Actor::system("demo");
     let district = store
         .unit(DISTRICT)
@@ -60,7 +58,7 @@ pub async fn seed(store: &Store) -> Result<()> {
 
     // Heads: a chair and a party secretary per commune, in office since the 2021 elections;
     // one chair changed in September so that the register matters.
-    let t = Instant::now();
+    let t = Step::new("zone status", 0);
     let mut heads = 0;
     for (i, c) in communes.iter().enumerate() {
         if !store.unit_heads(c).await?.is_empty() {
@@ -104,17 +102,14 @@ pub async fn seed(store: &Store) -> Result<()> {
             heads += 1;
         }
     }
-    step(
-        &format!(
-            "{heads} heads of {} communes (synthetic names)",
-            communes.len()
-        ),
-        t,
-    );
+    t.done(&format!(
+        "{heads} heads of {} communes (synthetic names)",
+        communes.len()
+    ));
 
     // The pilot's own regulation (Resolution 04 of 9-9-2021): the template with coverage of at
     // least 85% in the last two rounds, assigned to Phước Thạnh from that day.
-    let t = Instant::now();
+    let t = Step::new("zone status", 0);
     let template = vx_store::rules::builtin_text("green-zone").context("green-zone template")?;
     let pilot = template
         .replace("id = \"green-zone\"", "id = \"green-zone-phuoc-thanh\"")
@@ -137,25 +132,19 @@ pub async fn seed(store: &Store) -> Result<()> {
     store
         .assign_rule_set(&district_actor, &pt, &rs.id, ymd(2021, 9, 9))
         .await?;
-    step(
-        &format!("{} assigned to {} from 9-9-2021", rs.id, pt.name),
-        t,
-    );
+    t.done(&format!("{} assigned to {} from 9-9-2021", rs.id, pt.name));
 
     // Official levels for the whole period.
-    let t = Instant::now();
+    let t = Step::new("zone status", 0);
     let (from, to) = (ymd(2021, 8, 1), ymd(2021, 10, 31));
     let s = store.classify(&demo, &district, from, to).await?;
-    step(
-        &format!(
-            "levels of {} units × {} days (load {} ms, engine {} ms, store {} ms)",
-            s.units, s.days, s.load_ms, s.classify_ms, s.store_ms
-        ),
-        t,
-    );
+    t.done(&format!(
+        "levels of {} units × {} days (load {} ms, engine {} ms, store {} ms)",
+        s.units, s.days, s.load_ms, s.classify_ms, s.store_ms
+    ));
 
     // The district's target.
-    let t = Instant::now();
+    let t = Step::new("zone status", 0);
     let target = store
         .add_target(
             &district_actor,
@@ -169,24 +158,21 @@ pub async fn seed(store: &Store) -> Result<()> {
         )
         .await?;
     let view = store.target_progress(target, ymd(2021, 9, 15)).await?;
-    step(
-        &format!(
-            "target: new normal by 21-9-2021; on 15-9 {:?}, earliest {}, held back by {}",
-            view.progress.status,
-            view.progress
-                .earliest
-                .map_or("—".to_string(), |d| d.to_string()),
-            view.held_back
-                .iter()
-                .map(|h| h.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        t,
-    );
+    t.done(&format!(
+        "target: new normal by 21-9-2021; on 15-9 {:?}, earliest {}, held back by {}",
+        view.progress.status,
+        view.progress
+            .earliest
+            .map_or("—".to_string(), |d| d.to_string()),
+        view.held_back
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
 
     // The lifecycle, day by day, with the district recognising candidates.
-    let t = Instant::now();
+    let t = Step::new("zone status", 0);
     let steps = store
         .replay_green_zones(
             &demo,
@@ -203,27 +189,24 @@ pub async fn seed(store: &Store) -> Result<()> {
         .map(|(u, s)| format!("{} {}", u.name, s.date.format("%d/%m")))
         .collect();
     let reviews = store.open_reviews_under(&district.path).await?;
-    step(
-        &format!(
-            "green zones recognised: {}; {} accountability review(s) opened{}",
-            recognised.join(", "),
-            reviews.len(),
-            reviews
-                .iter()
-                .map(|r| format!(
-                    " — {} on {} (case {}), heads: {}",
-                    r.unit_name,
-                    r.opened_on,
-                    r.case_ref,
-                    r.heads
-                        .iter()
-                        .map(|h| h.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .collect::<String>()
-        ),
-        t,
-    );
+    t.done(&format!(
+        "green zones recognised: {}; {} accountability review(s) opened{}",
+        recognised.join(", "),
+        reviews.len(),
+        reviews
+            .iter()
+            .map(|r| format!(
+                " — {} on {} (case {}), heads: {}",
+                r.unit_name,
+                r.opened_on,
+                r.case_ref,
+                r.heads
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .collect::<String>()
+    ));
     Ok(())
 }

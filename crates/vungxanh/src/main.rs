@@ -16,6 +16,7 @@ mod demo_zones;
 mod epi_cmd;
 mod gen;
 mod import;
+mod progress;
 mod report_cmd;
 mod users;
 mod zones_cmd;
@@ -45,6 +46,10 @@ enum Command {
         /// Mark cookies Secure (behind HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Serve as of this day (YYYY-MM-DD; training, replays): pages and the API show it
+        /// when no date is asked for, and the header names it. Default: today in Vietnam.
+        #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+        as_of: Option<AsOf>,
     },
     /// Apply the database migrations (serve and import do it too).
     Migrate,
@@ -94,10 +99,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             bind,
             secure_cookies,
+            as_of,
         } => {
             let store = open(&cli.database).await?;
             let config = vx_web::WebConfig {
                 secure_cookies,
+                as_of: as_of.and_then(|a| a.0),
                 ..Default::default()
             };
             serve(store, bind, config).await
@@ -145,6 +152,20 @@ pub(crate) async fn serve(
     vx_web::serve(listener, store, config)
         .await
         .context("server failed")
+}
+
+/// A `--as-of` value: a day, or `today` (no fixed day).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AsOf(pub Option<chrono::NaiveDate>);
+
+pub(crate) fn parse_as_of(s: &str) -> Result<AsOf, String> {
+    match s.trim() {
+        "today" => Ok(AsOf(None)),
+        d => d
+            .parse()
+            .map(|d| AsOf(Some(d)))
+            .map_err(|_| format!("{d:?} is not a day (YYYY-MM-DD) nor \"today\"")),
+    }
 }
 
 /// The data folder given on the command line, as a SQLite URL.

@@ -45,19 +45,27 @@ macro_rules! refresh_round_stats {
 }
 
 /// Links the quarantine test days of contacts to samples taken of the same person on that
-/// day, for test days in `$from..=$to`.
+/// day, for test days in `$from..=$to` (and, given `$min_contact`, of contacts from that id
+/// on: the ones just recorded — older test days were linked when their samples came).
+/// `sample_members CROSS JOIN samples` keeps SQLite on the person's index (a few samples a
+/// person) instead of every sample of the day (tens of thousands in a screening round);
+/// PostgreSQL plans a cross join with its conditions as an inner join.
 macro_rules! mark_contact_tests {
-    ($tx:expr, $from:expr, $to:expr) => {{
+    ($tx:expr, $from:expr, $to:expr) => {
+        mark_contact_tests!($tx, $from, $to, 0i64)
+    };
+    ($tx:expr, $from:expr, $to:expr, $min_contact:expr) => {{
         sqlx::query(
             "UPDATE contact_tests SET sample_id = (SELECT MIN(m.sample_id) FROM sample_members m \
-               JOIN samples s ON s.id = m.sample_id \
-               WHERE m.person_id = contact_tests.person_id AND s.collected_day = contact_tests.day) \
-             WHERE sample_id IS NULL AND day >= $1 AND day <= $2 AND EXISTS (SELECT 1 FROM sample_members m \
-               JOIN samples s ON s.id = m.sample_id \
-               WHERE m.person_id = contact_tests.person_id AND s.collected_day = contact_tests.day)",
+               CROSS JOIN samples s \
+               WHERE s.id = m.sample_id AND m.person_id = contact_tests.person_id AND s.collected_day = contact_tests.day) \
+             WHERE sample_id IS NULL AND day >= $1 AND day <= $2 AND contact_id >= $3 AND EXISTS (SELECT 1 FROM sample_members m \
+               CROSS JOIN samples s \
+               WHERE s.id = m.sample_id AND m.person_id = contact_tests.person_id AND s.collected_day = contact_tests.day)",
         )
         .bind($from)
         .bind($to)
+        .bind($min_contact)
         .execute(&mut *$tx)
         .await?;
     }};

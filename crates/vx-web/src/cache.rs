@@ -12,16 +12,24 @@
 //!
 //! Pages are keyed by the credential (a session's pages carry its CSRF token), so no
 //! answer is ever served to another session than the one it was drawn for.
+//!
+//! No stampede: requests for the same page at the same version that miss together share
+//! one drawing (single flight per key). The first one draws; the others wait on the same
+//! [`tokio::sync::OnceCell`] and answer with its page. If the drawer's request is dropped
+//! mid-way, a waiter takes over; if the answer is not one to keep (an error, a cookie
+//! set), each waiter draws its own.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
 use vx_store::Store;
 
 use crate::auth::Viewer;
@@ -108,18 +116,40 @@ struct Page {
     body: Bytes,
 }
 
+/// A drawing in progress: its outcome, `None` when the page is not one to keep.
+type Flight = Arc<OnceCell<Option<Page>>>;
+
+/// Counters of the server's work, for tests and benchmarks (see [`crate::WebConfig`]).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    page_draws: AtomicU64,
+}
+
+impl Metrics {
+    /// How many times a kept page (dashboard, status page or API) was drawn: a request
+    /// served from memory or from another request's drawing does not count.
+    pub fn page_draws(&self) -> u64 {
+        self.page_draws.load(Ordering::Relaxed)
+    }
+}
+
 /// The server's in-memory answers (one per process, shared by its requests).
 pub(crate) struct Cache {
     credentials: Mutex<Generation<String, (Viewer, DateTime<Utc>)>>,
     /// Pages by (credential, address), weighed in bytes.
     pages: Mutex<Generation<PageKey, Page>>,
+    /// Drawings in progress by (credential, address) and data version.
+    flights: Mutex<HashMap<(PageKey, i64), Flight>>,
+    metrics: Arc<Metrics>,
 }
 
-impl Default for Cache {
-    fn default() -> Self {
+impl Cache {
+    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
         Cache {
             credentials: Mutex::new(Generation::new(CREDENTIALS)),
             pages: Mutex::new(Generation::new(PAGE_BYTES)),
+            flights: Mutex::new(HashMap::new()),
+            metrics,
         }
     }
 }
@@ -160,7 +190,8 @@ impl Cache {
     }
 
     /// The page `address` as drawn for `viewer` at its data version, or drawn now by
-    /// `draw` (and kept when it answers 200).
+    /// `draw` (and kept when it answers 200) — once for all the requests that ask for it
+    /// while it is being drawn.
     pub(crate) async fn page<F, Fut, E>(
         &self,
         viewer: &Viewer,
@@ -178,20 +209,86 @@ impl Cache {
         if let Some(p) = hit {
             return Ok(p.into_response());
         }
-        let res = draw().await?;
+        let flight_key = (key, version);
+        let flight: Flight = lock(&self.flights)
+            .entry(flight_key.clone())
+            .or_default()
+            .clone();
+        // The drawer's own answer when it is not one to keep (errors, cookies).
+        let mut own: Option<Result<Response, E>> = None;
+        let mut draw = Some(draw);
+        let outcome = {
+            let (own, draw, key) = (&mut own, &mut draw, &flight_key.0);
+            flight
+                .get_or_init(|| async move {
+                    let draw = draw.take().expect("drawn once");
+                    let kept = self.draw(draw, own).await;
+                    if let Some(page) = &kept {
+                        lock(&self.pages).put(key.clone(), version, page.clone(), page.body.len());
+                    }
+                    kept
+                })
+                .await
+                .clone()
+        };
+        // Done: later requests find the page kept (or draw anew). Only this flight's
+        // entry is removed, not a newer one of the same key.
+        {
+            let mut flights = lock(&self.flights);
+            if flights
+                .get(&flight_key)
+                .is_some_and(|f| Arc::ptr_eq(f, &flight))
+            {
+                flights.remove(&flight_key);
+            }
+        }
+        match (outcome, own) {
+            (_, Some(res)) => res,
+            (Some(page), None) => Ok(page.into_response()),
+            // Another request drew an answer not to keep: draw our own.
+            (None, None) => match draw.take() {
+                Some(draw) => {
+                    self.metrics.page_draws.fetch_add(1, Ordering::Relaxed);
+                    draw().await
+                }
+                None => Err(AppError::Internal("a page drawn without an answer".into()).into()),
+            },
+        }
+    }
+
+    /// Draws a page: `Some` when it is one to keep, else `None` with the answer in `own`.
+    async fn draw<F, Fut, E>(&self, draw: F, own: &mut Option<Result<Response, E>>) -> Option<Page>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Response, E>>,
+        E: From<AppError>,
+    {
+        self.metrics.page_draws.fetch_add(1, Ordering::Relaxed);
+        let res = match draw().await {
+            Ok(res) => res,
+            Err(e) => {
+                *own = Some(Err(e));
+                return None;
+            }
+        };
         if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
-            return Ok(res);
+            *own = Some(Ok(res));
+            return None;
         }
         let (parts, body) = res.into_parts();
-        let body = axum::body::to_bytes(body, PAGE_BYTES)
-            .await
-            .map_err(|e| AppError::Internal(format!("buffering a page: {e}")))?;
-        let page = Page {
-            content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
-            body: body.clone(),
+        let body = match axum::body::to_bytes(body, PAGE_BYTES).await {
+            Ok(b) => b,
+            Err(e) => {
+                *own = Some(Err(
+                    AppError::Internal(format!("buffering a page: {e}")).into()
+                ));
+                return None;
+            }
         };
-        lock(&self.pages).put(key, version, page, body.len());
-        Ok(Response::from_parts(parts, axum::body::Body::from(body)))
+        Some(Page {
+            content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
+            body,
+        })
     }
 }
 
@@ -207,4 +304,99 @@ impl IntoResponse for Page {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use vx_domain::Role;
+    use vx_store::User;
+
+    use super::*;
+    use crate::auth::{Credential, Viewer};
+
+    fn viewer(token_hash: &str) -> Viewer {
+        let user = User {
+            id: 1,
+            username: "u".into(),
+            display_name: "U".into(),
+            role: Role::Admin,
+            active: true,
+            scope: vec![],
+        };
+        Viewer {
+            access: user.access(),
+            user,
+            credential: Credential::Session {
+                csrf: "c".into(),
+                token_hash: token_hash.into(),
+            },
+            data_version: 7,
+        }
+    }
+
+    /// `n` requests for `address` that all arrive while the page is being drawn: the draw
+    /// waits until every request has asked (and then lets them all run to their wait).
+    async fn together(cache: &Arc<Cache>, n: usize, status: StatusCode) -> Vec<(u16, Bytes)> {
+        let arrived = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let (cache, arrived) = (cache.clone(), arrived.clone());
+            tasks.push(tokio::spawn(async move {
+                arrived.fetch_add(1, Ordering::SeqCst);
+                let res: Result<Response, AppError> = cache
+                    .page(&viewer("t"), "vi /units/831/dashboard?".into(), || async {
+                        while arrived.load(Ordering::SeqCst) < n {
+                            tokio::task::yield_now().await;
+                        }
+                        for _ in 0..n {
+                            tokio::task::yield_now().await;
+                        }
+                        Ok((status, "the page").into_response())
+                    })
+                    .await;
+                let res = res.unwrap();
+                let status = res.status().as_u16();
+                (
+                    status,
+                    axum::body::to_bytes(res.into_body(), 1 << 20)
+                        .await
+                        .unwrap(),
+                )
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_for_one_page_draw_it_once() {
+        let metrics = Arc::new(Metrics::default());
+        let cache = Arc::new(Cache::new(metrics.clone()));
+        let answers = together(&cache, 16, StatusCode::OK).await;
+        assert_eq!(metrics.page_draws(), 1, "one drawing for 16 requests");
+        assert_eq!(answers.len(), 16);
+        assert!(answers
+            .iter()
+            .all(|(s, b)| *s == 200 && b.as_ref() == b"the page"));
+        assert!(lock(&cache.flights).is_empty(), "no flight left behind");
+        // Kept: the next request is served from memory.
+        let again = together(&cache, 1, StatusCode::OK).await;
+        assert_eq!(again[0].1.as_ref(), b"the page");
+        assert_eq!(metrics.page_draws(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_kept_is_drawn_by_each_request() {
+        let metrics = Arc::new(Metrics::default());
+        let cache = Arc::new(Cache::new(metrics.clone()));
+        let answers = together(&cache, 4, StatusCode::NOT_FOUND).await;
+        assert!(answers.iter().all(|(s, _)| *s == 404));
+        assert_eq!(metrics.page_draws(), 4, "errors are not shared");
+        assert!(lock(&cache.flights).is_empty());
+    }
 }

@@ -143,6 +143,8 @@ table! {
     AppName => "Vùng xanh", "Vùng xanh (green zone)";
     Tagline => "Quản lý vùng xanh phòng chống dịch", "Green-zone epidemic response";
     SkipToContent => "Bỏ qua, đến nội dung", "Skip to content";
+    AsOf => "Dữ liệu tính đến ngày", "Data as of";
+    AsOfNote => "Máy chủ phục vụ theo một ngày cố định (--as-of): các trang không chọn ngày hiển thị ngày này", "The server serves as of a fixed day (--as-of): pages without a date show this day";
     LoginTitle => "Đăng nhập", "Sign in";
     Username => "Tên đăng nhập", "Username";
     Password => "Mật khẩu", "Password";

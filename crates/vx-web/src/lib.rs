@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_extra::extract::cookie::CookieJar;
+use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use tower_http::trace::TraceLayer;
 use vx_store::Store;
@@ -40,6 +41,7 @@ mod zones;
 
 pub use api::ApiDoc;
 pub use auth::{hash_password, new_api_token};
+pub use cache::Metrics;
 pub use i18n::Lang;
 pub use situation::report::{daily_report, neutralise, DailyReport};
 
@@ -54,6 +56,20 @@ pub struct WebConfig {
     /// `X-Forwarded-For` (set it only behind a reverse proxy that appends it; otherwise
     /// every client would share the proxy's address, and its limit).
     pub trust_forwarded_for: bool,
+    /// The day the server serves "as of" (`serve --as-of`, `demo --as-of`): what pages and
+    /// the API show when no date is asked for, named in the page header. `None`: today in
+    /// Vietnam.
+    pub as_of: Option<NaiveDate>,
+    /// Counters of the server's work (shared: keep a clone to read them).
+    pub metrics: Arc<Metrics>,
+}
+
+impl WebConfig {
+    /// The server's day: `as_of` when set, else today in Vietnam.
+    pub fn today(&self) -> NaiveDate {
+        self.as_of
+            .unwrap_or_else(|| vx_domain::vn_date(chrono::Utc::now()))
+    }
 }
 
 impl Default for WebConfig {
@@ -62,6 +78,8 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_hours: 12,
             trust_forwarded_for: false,
+            as_of: None,
+            metrics: Arc::default(),
         }
     }
 }
@@ -87,10 +105,11 @@ pub(crate) fn css_url() -> &'static str {
 
 /// The whole application: health, API, pages, assets, and the layers around them.
 pub fn router(store: Store, config: WebConfig) -> Router {
+    let cache = Arc::new(cache::Cache::new(config.metrics.clone()));
     let state = AppState {
         store,
         config: Arc::new(config),
-        cache: Arc::new(cache::Cache::default()),
+        cache,
     };
     Router::new()
         .route("/healthz", get(healthz))
@@ -200,6 +219,7 @@ async fn finish(State(st): State<AppState>, mut req: Request, next: Next) -> Res
         })
         .unwrap_or_default();
     req.extensions_mut().insert(lang);
+    req.extensions_mut().insert(pages::AsOf(st.config.as_of));
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let is_api = path.starts_with("/api/");
@@ -208,7 +228,7 @@ async fn finish(State(st): State<AppState>, mut req: Request, next: Next) -> Res
 
     if res.extensions().get::<error::ErrorPage>().is_some() {
         let status = res.status();
-        let ctx = pages::Ctx::new(lang, &path, &query);
+        let ctx = pages::Ctx::new(lang, &path, &query).with_as_of(st.config.as_of);
         let page = pages::error_page(&ctx, status);
         let mut drawn = (
             status,

@@ -68,7 +68,13 @@ pub struct Ctx {
     pub lang: Lang,
     path: String,
     query: String,
+    /// The day the server serves as of (`--as-of`), named in the header.
+    as_of: Option<chrono::NaiveDate>,
 }
+
+/// The server's `--as-of` day, put in each request's extensions by the outer middleware.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AsOf(pub Option<chrono::NaiveDate>);
 
 impl Ctx {
     /// The page's address and language: what a page's answer depends on besides the
@@ -82,7 +88,13 @@ impl Ctx {
             lang,
             path: path.to_string(),
             query: query.to_string(),
+            as_of: None,
         }
+    }
+    /// The same, served as of `as_of`.
+    pub(crate) fn with_as_of(mut self, as_of: Option<chrono::NaiveDate>) -> Ctx {
+        self.as_of = as_of;
+        self
     }
     fn t(&self, key: T) -> &'static str {
         self.lang.t(key)
@@ -105,11 +117,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
-        Ok(Ctx::new(
-            lang,
-            parts.uri.path(),
-            parts.uri.query().unwrap_or(""),
-        ))
+        let as_of = parts.extensions.get::<AsOf>().and_then(|a| a.0);
+        Ok(Ctx::new(lang, parts.uri.path(), parts.uri.query().unwrap_or("")).with_as_of(as_of))
     }
 }
 
@@ -190,6 +199,9 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
                 a.skip href="#main" { (ctx.t(T::SkipToContent)) }
                 header.top {
                     a.brand href="/" { (ctx.t(T::AppName)) }
+                    @if let Some(day) = ctx.as_of {
+                        span.as-of title=(ctx.t(T::AsOfNote)) { (ctx.t(T::AsOf)) " " (lang.date(day)) }
+                    }
                     @if let Some(v) = viewer {
                         @if v.access.role.deepest_level().is_some() {
                             form.search method="get" action="/search" role="search" {

@@ -280,10 +280,11 @@ pub(crate) fn level_class(level: Option<Level>) -> String {
 // ---------------------------------------------------------------------------------------
 // Dates, numbers
 
-/// The day asked for (YYYY-MM-DD); today in Vietnam when absent. A malformed date is 404.
-pub(crate) fn parse_day(raw: Option<&str>) -> Result<NaiveDate, AppError> {
+/// The day asked for (YYYY-MM-DD); the server's day (`today`, see
+/// [`crate::WebConfig::today`]) when absent. A malformed date is 404.
+pub(crate) fn parse_day(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(vx_domain::vn_date(chrono::Utc::now())),
+        None => Ok(today),
         Some(s) => s.parse().map_err(|_| AppError::not_found_field("date")),
     }
 }
@@ -337,6 +338,37 @@ pub(crate) fn esc(s: &str) -> String {
 
 // ---------------------------------------------------------------------------------------
 // Levels of a unit and its children
+
+/// When `day` has no stored assessment for `unit`: a notice saying so, with a link (made by
+/// `href`) to the latest day assessed in the unit's subtree, if any. Empty otherwise.
+pub(crate) async fn unassessed_notice(
+    store: &Store,
+    unit: &Unit,
+    day: NaiveDate,
+    lang: Lang,
+    href: impl Fn(NaiveDate) -> String,
+) -> Result<maud::Markup, AppError> {
+    if store.zone_status(unit, day).await?.is_some() {
+        return Ok(maud::html! {});
+    }
+    let latest = store.last_stored_day(unit).await?;
+    let (none_vi, none_en) = (
+        "Chưa có đánh giá cấp độ nào được lưu cho ngày",
+        "No stored assessment of levels for",
+    );
+    Ok(maud::html! {
+        p.notice #unassessed role="status" {
+            (if lang == Lang::Vi { none_vi } else { none_en }) " " (lang.date(day)) ". "
+            @match latest {
+                Some(d) => {
+                    (if lang == Lang::Vi { "Ngày đánh giá gần nhất:" } else { "Latest assessed day:" }) " "
+                    a href=(href(d)) { (lang.date(d)) }
+                }
+                None => (if lang == Lang::Vi { "Chưa có ngày nào được đánh giá." } else { "No day has been assessed yet." }),
+            }
+        }
+    })
+}
 
 /// Stored levels of a unit and its children across days (numbers only), and the full
 /// stored status of the unit on the last day with its rule set.

@@ -324,9 +324,10 @@ pub struct DateQuery {
     date: Option<String>,
 }
 
-fn parse_date(q: &DateQuery) -> Result<NaiveDate, AppError> {
+/// The day asked for, or the server's day (`today`, see [`crate::WebConfig::today`]).
+fn parse_date(q: &DateQuery, today: NaiveDate) -> Result<NaiveDate, AppError> {
     match q.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(vx_domain::vn_date(chrono::Utc::now())),
+        None => Ok(today),
         Some(s) => s.parse().map_err(|_| AppError::not_found_field("date")),
     }
 }
@@ -346,7 +347,7 @@ async fn status_api(
     st.cache
         .page(&v, format!("api {uri}"), || async {
             let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-            let date = parse_date(&q)?;
+            let date = parse_date(&q, st.config.today())?;
             let (rs, o, stored) = status_of(&st.store, &unit, date)
                 .await?
                 .ok_or_else(AppError::not_found)?;
@@ -380,10 +381,14 @@ async fn draw_status(
     q: &DateQuery,
     errors: &[String],
 ) -> Result<Response, PageError> {
-    let date = parse_date(q)?;
+    let date = parse_date(q, st.config.today())?;
     let status = status_of(&st.store, unit, date).await?;
     let overrides = st.store.measure_overrides_for(unit).await?;
     let links = life::status_links(st, unit, date, ctx.lang).await?;
+    let unassessed = crate::situation::unassessed_notice(&st.store, unit, date, ctx.lang, |d| {
+        format!("/units/{}/status?date={d}", unit.code)
+    })
+    .await?;
     let lang = ctx.lang;
     let rl = rlang(lang);
     let body = html! {
@@ -393,6 +398,7 @@ async fn draw_status(
             div.errors role="alert" { ul { @for e in errors { li { (e) } } } }
         }
         (links)
+        (unassessed)
         form method="get" action={"/units/" (unit.code) "/status"} {
             label { (Z::Day.get(lang)) " " input type="date" name="date" value=(date.to_string()); }
             @if lang == Lang::En { input type="hidden" name="lang" value="en"; }

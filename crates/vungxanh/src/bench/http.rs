@@ -1,6 +1,10 @@
 //! `vungxanh bench http`: the server as a second process on loopback, loaded by `wrk` with
 //! 64 connections for a bounded time per page; `/healthz` in the same run is the baseline.
 //! Also the server's time to serve after start and its peak memory (VmHWM).
+//!
+//! A page is warmed by one request before its load, unless it is marked cold: then the 64
+//! connections ask for a page nobody has opened in this server (a fresh process per run),
+//! so that the first paint under load — 64 requests for one uncomputed page — is measured.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -15,6 +19,8 @@ use vx_store::{NewUser, Store};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Load {
     pub path: String,
+    /// Loaded without a warm-up request: the first paint under load.
+    pub cold: bool,
     pub requests_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -84,9 +90,16 @@ impl Drop for Server {
     }
 }
 
-/// Starts `vungxanh serve` on `database`, waits for `/healthz`, loads each path for
+/// A page to load: its path and whether it is loaded cold (no warm-up request).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub path: String,
+    pub cold: bool,
+}
+
+/// Starts `vungxanh serve` on `database`, waits for `/healthz`, loads each page for
 /// `seconds` with 64 connections, then reads the server's peak memory.
-pub fn run(database: &str, cookie: &str, paths: &[String], seconds: u32) -> Result<HttpRun> {
+pub fn run(database: &str, cookie: &str, pages: &[Page], seconds: u32) -> Result<HttpRun> {
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed (apt-get install wrk)");
     }
@@ -122,14 +135,17 @@ pub fn run(database: &str, cookie: &str, paths: &[String], seconds: u32) -> Resu
     }
     let ready_secs = started.elapsed().as_secs_f64();
     let mut loads = Vec::new();
-    for path in paths {
-        // One request first: a page that does not answer 200 is not worth loading.
-        let t = Instant::now();
-        let status = get(&host, path, cookie)?;
-        if status != 200 {
-            bail!("GET {path} answered {status}");
+    for Page { path, cold } in pages {
+        // One request first: a page that does not answer 200 is not worth loading. A cold
+        // page is checked after its load instead.
+        if !cold {
+            let t = Instant::now();
+            let status = get(&host, path, cookie)?;
+            if status != 200 {
+                bail!("GET {path} answered {status}");
+            }
+            tracing::info!("GET {path}: {status} in {:?}", t.elapsed());
         }
-        tracing::info!("GET {path}: {status} in {:?}", t.elapsed());
         let out = Command::new("wrk")
             .args([
                 "-t2",
@@ -145,7 +161,12 @@ pub fn run(database: &str, cookie: &str, paths: &[String], seconds: u32) -> Resu
             .output()
             .context("running wrk")?;
         let text = String::from_utf8_lossy(&out.stdout);
-        loads.push(parse_wrk(path, &text).with_context(|| format!("wrk said: {text}"))?);
+        let mut load = parse_wrk(path, &text).with_context(|| format!("wrk said: {text}"))?;
+        load.cold = *cold;
+        if *cold && get(&host, path, cookie)? != 200 {
+            bail!("GET {path} (cold) did not answer 200");
+        }
+        loads.push(load);
     }
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.0.id()))
         .context("reading the server's memory")?;
@@ -202,6 +223,7 @@ fn millis(s: &str) -> Option<f64> {
 pub fn parse_wrk(path: &str, text: &str) -> Result<Load> {
     let mut load = Load {
         path: path.to_string(),
+        cold: false,
         requests_per_sec: 0.0,
         p50_ms: 0.0,
         p99_ms: 0.0,

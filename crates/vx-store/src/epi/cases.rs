@@ -706,8 +706,8 @@ impl Store {
                         Some(&serde_json::json!({ "contact": pl.c, "plan": pl.plan })));
                     ids.push(id);
                 }
-            if min_day <= max_day {
-                mark_contact_tests!(tx, min_day, max_day);
+            if let (true, Some(&first)) = (min_day <= max_day, ids.first()) {
+                mark_contact_tests!(tx, min_day, max_day, first);
             }
             tx.commit().await?;
             ids

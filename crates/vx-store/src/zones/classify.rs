@@ -479,7 +479,8 @@ impl Store {
         })
     }
 
-    async fn last_stored_day(&self, root: &Unit) -> Result<Option<NaiveDate>> {
+    /// The last day with a stored level in `root`'s subtree (the latest assessed day).
+    pub async fn last_stored_day(&self, root: &Unit) -> Result<Option<NaiveDate>> {
         let last: Option<(Option<NaiveDate>,)> = with_pool!(self, p => sqlx::query_as(
             "SELECT MAX(z.day) FROM zone_levels z JOIN units u ON u.id = z.unit_id \
              WHERE u.path >= $1 AND u.path < $2",

@@ -674,11 +674,7 @@ async fn work_page(
     Query(q): Query<WorkQuery>,
 ) -> PageResult {
     let unit = scope::people_unit(&st.store, &v.access, &code).await?;
-    let day = q
-        .day
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| vx_domain::vn_date(chrono::Utc::now()));
+    let day = q.day.trim().parse().unwrap_or_else(|_| st.config.today());
     let list = st.store.work_list(&unit, day).await?;
     // Case proposals of people inside this unit (one index range).
     let proposals = st.store.proposals_in(&unit, 500).await?;
@@ -1201,7 +1197,7 @@ async fn draw_case(
         .into_iter()
         .filter(|i| i.depth == 1 && i.level == "F1")
         .collect();
-    let today = vx_domain::vn_date(chrono::Utc::now()).to_string();
+    let today = st.config.today().to_string();
     let base = format!("/cases/{}", case.id);
     let body = html! {
         p.muted { a href={"/people/" (person.id) "/timeline"} { (person.data.full_name) } }

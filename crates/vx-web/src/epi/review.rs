@@ -512,7 +512,7 @@ async fn draw_proposal(
         .as_ref()
         .and_then(|s| s.result.as_ref())
         .map(|r| vx_domain::epi::epi_day(r.tested_at))
-        .unwrap_or_else(|| vx_domain::vn_date(chrono::Utc::now()))
+        .unwrap_or_else(|| st.config.today())
         .to_string();
     let or = |v: &str| {
         if v.is_empty() {

@@ -381,7 +381,7 @@ async fn business_status(
     Query(q): Query<DayQuery>,
 ) -> Result<Json<BusinessStatusDto>, ApiError> {
     let (b, unit) = seen_business(&st.store, &v, &id).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let (level, workers, d) = st.store.business_decision(&b, day).await?;
     Ok(Json(BusinessStatusDto {
         id: b.id,
@@ -442,7 +442,7 @@ async fn gap(
 ) -> Result<Json<GapDto>, ApiError> {
     let g = seen_programme(&st.store, &v, &id).await?;
     let unit = programme_unit(&st.store, &v, &g, q.unit.as_deref()).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let mut rows = Vec::new();
     for r in st.store.gap_report(&g, &unit, day).await? {
         if let Some(u) = st.store.unit(&r.unit_code).await? {
@@ -532,9 +532,7 @@ async fn post_distribution(
     let new = NewDistribution {
         programme_id: g.id,
         household_id: household.id,
-        handed_on: input
-            .handed_on
-            .unwrap_or_else(|| vx_domain::vn_date(Utc::now())),
+        handed_on: input.handed_on.unwrap_or_else(|| st.config.today()),
         handed_by: input.handed_by,
         what: String::new(),
         amount_vnd: None,

@@ -114,7 +114,7 @@ async fn business_page(
     Query(q): Query<DateQuery>,
 ) -> PageResult {
     let (b, unit) = seen_business(&st.store, &v, &id).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let (level, workers, decision) = st.store.business_decision(&b, day).await?;
     let lang = ctx.lang;
     let personal = v.access.sees_people_in(&unit);
@@ -249,7 +249,7 @@ async fn overdue_page(
     Query(q): Query<DateQuery>,
 ) -> PageResult {
     let unit = scope::people_unit(&st.store, &v.access, &code).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let list = st.store.overdue_workers(&unit, day).await?;
     let lang = ctx.lang;
     let body = html! {

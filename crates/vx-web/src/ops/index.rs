@@ -44,7 +44,7 @@ async fn ops_page(
             .next()
             .ok_or(PageError(AppError::not_found()))?,
     };
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let checkpoints = st.store.checkpoints_under(&unit).await?;
     let permits = if issues_permits(&v) {

@@ -138,7 +138,7 @@ async fn checkpoint_page(
     Query(q): Query<CheckpointQuery>,
 ) -> PageResult {
     let (cp, unit) = seen_checkpoint(&st.store, &v, &id).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let (from, to) = day_bounds(day);
     let crossings = st.store.crossings(cp.id, from, to).await?;
     let lang = ctx.lang;

@@ -155,7 +155,7 @@ async fn programme_page(
 ) -> PageResult {
     let g = seen_programme(&st.store, &v, &id).await?;
     let unit = programme_unit(&st.store, &v, &g, q.unit.as_deref()).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     draw_programme(&st, &ctx, &v, &g, &unit, day, None).await
 }
 
@@ -253,7 +253,7 @@ async fn distribute(
         code => scope::people_unit(&st.store, &v.access, code).await?,
     };
     let handed_on = match f.handed_on.trim() {
-        "" => vx_domain::vn_date(chrono::Utc::now()),
+        "" => st.config.today(),
         d => d
             .parse()
             .map_err(|_| PageError(AppError::not_found_field("handed_on")))?,
@@ -292,7 +292,7 @@ async fn gap_page(
 ) -> PageResult {
     let g = seen_programme(&st.store, &v, &id).await?;
     let unit = programme_unit(&st.store, &v, &g, q.unit.as_deref()).await?;
-    let day = day_or_today(q.date.as_deref())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let rows: Vec<_> = st
         .store
         .gap_report(&g, &unit, day)

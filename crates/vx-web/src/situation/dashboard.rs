@@ -145,7 +145,7 @@ async fn draw_dashboard(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = scope::seen_unit(store, &v.access, code).await?;
-    let day = parse_day(q.date.as_deref())?;
+    let day = parse_day(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let children = scope::seen_children(store, &v.access, &unit).await?;
 
@@ -195,6 +195,10 @@ async fn draw_dashboard(
             .collect()
     };
     let ancestors = store.ancestors(&unit).await?;
+    let unassessed = super::unassessed_notice(store, &unit, day, lang, |d| {
+        dashboard_href(unit.code.as_str(), d)
+    })
+    .await?;
 
     // Children rows, sorted as asked.
     let sort = SORTS
@@ -309,6 +313,7 @@ async fn draw_dashboard(
         (super::css_link())
         (crumbs(&v.access, &ancestors, &unit, day))
         h1 { (S::Dashboard.get(lang)) " — " (unit.full_name) }
+        (unassessed)
         form method="get" action={"/units/" (unit.code) "/dashboard"} {
             label { (S::Day.get(lang)) " " input type="date" name="date" value=(day.to_string()); }
             @if sort != "name" { input type="hidden" name="sort" value=(sort); }

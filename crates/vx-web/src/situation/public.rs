@@ -99,7 +99,7 @@ async fn public_unit(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = public_unit_of(store, &code).await?;
-    let day = parse_day(q.date.as_deref())?;
+    let day = parse_day(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let rl = rlang(lang);
     let children = store.children(Some(&unit.code)).await?;
@@ -187,7 +187,7 @@ async fn feed(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = public_unit_of(store, &code).await?;
-    let day = parse_day(q.date.as_deref())?;
+    let day = parse_day(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let children = store.children(Some(&unit.code)).await?;
     let levels = Levels::load(store, &unit, days_before(day, 60), day).await?;
@@ -280,11 +280,12 @@ async fn level_records(
     store: &Store,
     code: &str,
     q: &RangeQuery,
+    today: NaiveDate,
 ) -> Result<Vec<LevelRecord>, AppError> {
     let unit = public_unit_of(store, code).await?;
-    let to = parse_day(q.to.as_deref())?;
+    let to = parse_day(q.to.as_deref(), today)?;
     let from = match q.from.as_deref() {
-        Some(_) => parse_day(q.from.as_deref())?,
+        Some(_) => parse_day(q.from.as_deref(), today)?,
         None => days_before(to, 6),
     };
     if from > to || (to - from).num_days() >= MAX_DAYS {
@@ -322,7 +323,7 @@ async fn levels_csv(
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, PageError> {
-    let rows = level_records(&st.store, &code, &q).await?;
+    let rows = level_records(&st.store, &code, &q, st.config.today()).await?;
     let mut s = String::from(
         "unit_code,unit_name,parent_code,date,level,level_name,level_in_force,rule_set\r\n",
     );
@@ -354,7 +355,7 @@ async fn levels_json(
     Path(code): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, PageError> {
-    let rows = level_records(&st.store, &code, &q).await?;
+    let rows = level_records(&st.store, &code, &q, st.config.today()).await?;
     let body =
         serde_json::to_vec(&rows).map_err(|e| PageError(AppError::Internal(e.to_string())))?;
     Ok(cached(&headers, "application/json", body))
@@ -398,7 +399,7 @@ async fn render_announcements(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let today = vx_domain::vn_date(chrono::Utc::now());
+    let today = st.config.today();
     let horizon = today
         .checked_add_days(chrono::Days::new(366))
         .unwrap_or(today);

@@ -284,7 +284,7 @@ async fn build(
     q: &DateQuery,
 ) -> Result<DailyReport, PageError> {
     let unit = scope::seen_unit(&st.store, &v.access, code).await?;
-    let date = parse_day(q.date.as_deref())?;
+    let date = parse_day(q.date.as_deref(), st.config.today())?;
     let children = scope::seen_children(&st.store, &v.access, &unit).await?;
     Ok(daily_report(&st.store, &unit, &children, date).await?)
 }

@@ -42,7 +42,7 @@ async fn my_worklists(
     PageViewer(v): PageViewer,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, PageError> {
-    let day = parse_day(q.date.as_deref())?;
+    let day = parse_day(q.date.as_deref(), st.config.today())?;
     let tops = scope::top_units(&st.store, &v).await?;
     let first = tops.first().ok_or_else(AppError::not_found)?;
     Ok(Redirect::to(&href(first.code.as_str(), day)).into_response())
@@ -74,7 +74,7 @@ async fn worklists(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = scope::seen_unit(store, &v.access, &code).await?;
-    let day = parse_day(q.date.as_deref())?;
+    let day = parse_day(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let children = scope::seen_children(store, &v.access, &unit).await?;
     let mut units = vec![unit.clone()];

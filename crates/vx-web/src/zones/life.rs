@@ -981,7 +981,7 @@ async fn targets_api(
     Query(q): Query<DateQuery>,
 ) -> Result<Json<Vec<TargetDto>>, ApiError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q)?;
+    let date = parse_date(&q, st.config.today())?;
     let views = st.store.target_views(&unit, date).await?;
     Ok(Json(views.iter().map(target_dto).collect()))
 }
@@ -999,7 +999,7 @@ async fn add_target_api(
     Json(input): Json<TargetInput>,
 ) -> Result<Json<TargetDto>, ApiError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q)?;
+    let date = parse_date(&q, st.config.today())?;
     let level = level_field(input.level).map_err(bad_request)?;
     let t = st
         .store
@@ -1175,7 +1175,7 @@ async fn draw_green_zone(
     let reviews = st.store.reviews_of(unit).await?;
     let above = is_above(v, unit);
     let base = format!("/units/{}", unit.code);
-    let today = vx_domain::vn_date(chrono::Utc::now());
+    let today = st.config.today();
     let body = html! {
         p { a href=(base) { (unit.full_name) } " · " a href={(base) "/status"} { "Cấp độ / Status" }
             " · " a href={(base) "/targets"} { (L::Targets.get(lang)) }
@@ -1581,7 +1581,7 @@ async fn targets_page(
     Query(q): Query<DateQuery>,
 ) -> PageResult {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q)?;
+    let date = parse_date(&q, st.config.today())?;
     draw_targets(&st, &ctx, &v, &unit, date, &[]).await
 }
 
@@ -1639,7 +1639,7 @@ async fn add_target_form(
             Err(e) => errors.push(store_message(e)?),
         }
     }
-    let today = vx_domain::vn_date(chrono::Utc::now());
+    let today = st.config.today();
     draw_targets(&st, &ctx, &v, &unit, today, &errors).await
 }
 

@@ -2,6 +2,7 @@
 //! backend (SQLite always, PostgreSQL when reachable; required in CI). One integration
 //! binary for the crate; `epi` and `zones` hold the tests of those parts.
 
+mod clock;
 mod epi;
 mod ops;
 mod situation;
@@ -1242,6 +1243,7 @@ async fn secure_cookies_when_configured() {
                 secure_cookies: true,
                 session_hours: 2,
                 trust_forwarded_for: true,
+                ..Default::default()
             },
         )
         .await;

@@ -35,7 +35,7 @@ const ROUTES: [&str; 6] = [
 
 /// Stored levels and a few cases: 3 community cases in Ấp 1 of Phước Thạnh on the 14th
 /// and 2 in quarantine in Tân Thạch's Ấp 1 on the 15th.
-async fn situation(app: &App) {
+pub(crate) async fn situation(app: &App) {
     let district = app.store.unit("831").await.unwrap().unwrap();
     for (code, day, community, in_quarantine) in
         [("2884601", "2021-09-14", 3, 0), ("2880401", DAY, 0, 2)]
