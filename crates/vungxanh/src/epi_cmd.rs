@@ -99,6 +99,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| name.clone()),
         sha256,
+        ..Default::default()
     };
     // With bad rows and no permission to skip them, still ask the store about the good
     // ones (a dry run) so that the user sees every problem in one go.

@@ -17,6 +17,7 @@ mod epi_cmd;
 mod gen;
 mod import;
 mod report_cmd;
+mod review_cmd;
 mod users;
 mod zones_cmd;
 
@@ -71,6 +72,9 @@ enum Command {
     /// Reports: the daily report of a unit and its children (XLSX or CSV).
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
+    /// Reviews: import rows held for identity review (list, settle).
+    #[command(subcommand)]
+    Review(review_cmd::ReviewCommand),
 }
 
 fn main() -> Result<()> {
@@ -119,6 +123,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Classify(args) => zones_cmd::classify(&open(&cli.database).await?, args).await,
         Command::Rules(cmd) => zones_cmd::rules(&cli.database, cmd).await,
         Command::Report(cmd) => report_cmd::run(&open(&cli.database).await?, cmd).await,
+        Command::Review(cmd) => review_cmd::run(&open(&cli.database).await?, cmd).await,
     }
 }
 

@@ -20,12 +20,35 @@ pub struct Parsed<T> {
     pub rows: Vec<Located<T>>,
     pub problems: Vec<RowProblem>,
     pub ignored_columns: Vec<String>,
+    /// The optional columns the file does not have (canonical names).
+    pub absent_columns: Vec<&'static str>,
+    /// Per parsed row, the optional columns present in the file whose cell is empty.
+    pub empty_cells: HashMap<u32, Vec<&'static str>>,
 }
 
 impl<T> Parsed<T> {
     /// Whether every row parsed.
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Per row, the optional fields the file does not give, whose stored values an import
+    /// keeps: the absent columns, and the empty cells unless `empty_clears` (then an empty
+    /// cell erases the stored value). Rows that give everything are not listed.
+    pub fn kept(&self, empty_clears: bool) -> HashMap<u32, Vec<&'static str>> {
+        let mut kept = HashMap::new();
+        for r in &self.rows {
+            let mut columns = self.absent_columns.clone();
+            if !empty_clears {
+                if let Some(empty) = self.empty_cells.get(&r.row) {
+                    columns.extend(empty.iter().copied());
+                }
+            }
+            if !columns.is_empty() {
+                kept.insert(r.row, columns);
+            }
+        }
+        kept
     }
 }
 
@@ -144,6 +167,17 @@ impl<'a> RowCheck<'a> {
     fn finish<T>(self, value: Option<T>, parsed: &mut Parsed<T>) {
         if self.problems.is_empty() {
             let value = value.expect("a row without problems has a value");
+            let empty: Vec<&'static str> = self
+                .mapping
+                .optional()
+                .filter(|(_, cell)| {
+                    cell.is_some_and(|i| self.cells.get(i).is_none_or(String::is_empty))
+                })
+                .map(|(name, _)| name)
+                .collect();
+            if !empty.is_empty() {
+                parsed.empty_cells.insert(self.row, empty);
+            }
             parsed.rows.push(Located {
                 row: self.row,
                 value,
@@ -160,6 +194,12 @@ fn start<T>(table: &Table, kind: Kind) -> Result<(Mapping, Parsed<T>), ReadError
         rows: Vec::with_capacity(table.rows.len()),
         problems: Vec::new(),
         ignored_columns: mapping.ignored.clone(),
+        absent_columns: mapping
+            .optional()
+            .filter(|(_, cell)| cell.is_none())
+            .map(|(name, _)| name)
+            .collect(),
+        empty_cells: HashMap::new(),
     };
     Ok((mapping, parsed))
 }
