@@ -3,6 +3,7 @@
 //! binary for the crate; `epi` and `zones` hold the tests of those parts.
 
 mod epi;
+mod identity;
 mod ops;
 mod situation;
 mod zones;
