@@ -200,6 +200,7 @@ pub async fn import(
     };
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let table = vx_import::read_table_from_bytes(&name, &bytes)?;
+    say_totals_row(&table);
     let today = vx_domain::vn_date(chrono::Utc::now());
     let (actor, access) = match &args.user {
         Some(username) => {
@@ -322,6 +323,14 @@ pub async fn import(
         seconds: started.elapsed().as_secs_f64(),
         dry_run: args.dry_run,
     })
+}
+
+/// Says that a final totals row of an official template was skipped.
+pub fn say_totals_row(table: &vx_import::Table) {
+    if let Some((row, text)) = &table.totals_row {
+        let text: String = text.chars().take(vx_import::MAX_QUOTED_CHARS).collect();
+        println!("{}: row {row}: totals row {text:?} skipped", table.file);
+    }
 }
 
 /// How many problems are printed; the rest are counted (a rejects file keeps them all).

@@ -555,3 +555,62 @@ fn a_second_communes_file_collides_and_the_review_settles_it() {
         assert_eq!(vinh.data.relation, vx_domain::Relation::Head);
     }
 }
+
+#[test]
+fn long_refusals_are_capped_and_totals_rows_skipped() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ts = rt.block_on(vx_store::testing::sqlite_store());
+    let db = ts.url.as_str();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(vungxanh(db).args([
+        "import",
+        "units",
+        &write(dir.path(), "units.csv", TWO_COMMUNES),
+    ]));
+    run_ok(vungxanh(db).args([
+        "import",
+        "households",
+        &write(dir.path(), "households.csv", TWO_HOUSEHOLDS),
+    ]));
+    // 250 rows in a household nobody registered: 200 printed, the rest counted.
+    let mut text = String::from("household_code,full_name,birth,sex\n");
+    for i in 0..250 {
+        text.push_str(&format!("9999999-{i:04},Lê Văn An,1980,nam\n"));
+    }
+    let bad = write(dir.path(), "many.csv", &text);
+    let err = run_err(vungxanh(db).args(["import", "people", &bad]));
+    let printed = err
+        .lines()
+        .filter(|l| l.starts_with(&format!("{bad}: row ")))
+        .count();
+    assert_eq!(printed, 200, "{err}");
+    assert!(err.contains(&format!("{bad}: … and 50 more")), "{err}");
+    assert!(err.contains("250 of 250 rows refused"), "{err}");
+    let rejects = dir.path().join("rejects.csv");
+    run_ok(vungxanh(db).args([
+        "import",
+        "people",
+        "--skip-bad-rows",
+        rejects.to_str().unwrap(),
+        &bad,
+    ]));
+    let kept = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(kept.matches("no household with code").count(), 250);
+
+    // An official template's totals row is skipped, with one line saying so.
+    let with_totals = write(
+        dir.path(),
+        "mau.csv",
+        "Mã hộ,Họ và tên,Năm sinh,Giới tính\n\
+         2884601-0001,Phan Văn Vĩnh,1958,nam\n\
+         Tổng cộng: 1,,,\n",
+    );
+    let out = run_ok(vungxanh(db).args(["import", "people", &with_totals]));
+    assert!(
+        out.contains(&format!(
+            "{with_totals}: row 3: totals row \"Tổng cộng: 1\" skipped"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1 rows — 1 new"), "{out}");
+}

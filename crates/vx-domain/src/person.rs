@@ -263,9 +263,19 @@ impl Birth {
         }
         Ok(birth)
     }
-    /// The form alone, without the range checks (for stored values).
+    /// The form alone, without the range checks (for stored values). A time of day after
+    /// the date (a spreadsheet's date-time cell: "1977-07-07 13:45:00") is dropped.
     fn parse_form(s: &str) -> Result<Self, BirthError> {
-        let t = s.trim();
+        let mut t = s.trim();
+        if let Some((date, time)) = t.split_once([' ', 'T']) {
+            let time = time.trim();
+            let is_time = ["%H:%M:%S", "%H:%M", "%H:%M:%S%.f"]
+                .iter()
+                .any(|f| chrono::NaiveTime::parse_from_str(time, f).is_ok());
+            if is_time {
+                t = date.trim();
+            }
+        }
         Ok(if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
             Birth::Year(t.parse().expect("digits"))
         } else {
@@ -415,13 +425,18 @@ impl Relation {
 // ---------------------------------------------------------------------------------------
 // Names and codes
 
-/// A person's full name: NFC, trimmed, single spaces, 1–100 characters, no digits.
+/// A person's full name: NFC, trimmed, single spaces, 1–100 characters; no digits, no
+/// control characters, none of `< > = " ;`, and not starting with `+ - @` (a spreadsheet
+/// would take it for a formula).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("name {0:?} must be 1 to 100 letters, without digits")]
+#[error(
+    "name {0:?} must be 1 to 100 characters, without digits or any of < > = \" ; and not \
+     starting with + - @"
+)]
 pub struct PersonNameError(pub String);
 
 impl PersonName {
@@ -429,10 +444,21 @@ impl PersonName {
         let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
         let name: String = joined.nfc().collect();
         let len = name.chars().count();
-        if len == 0 || len > 100 || name.chars().any(|c| c.is_ascii_digit() || c.is_control()) {
+        let refused = len == 0
+            || len > 100
+            || name.starts_with(['+', '-', '@'])
+            || name
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_control() || "<>=\";".contains(c));
+        if refused {
             return Err(PersonNameError(s.to_string()));
         }
         Ok(PersonName(name))
+    }
+    /// A name read back from the database, as it was stored (names stored before the
+    /// current rules stay readable).
+    pub fn from_stored(s: &str) -> PersonName {
+        PersonName(s.to_string())
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -703,6 +729,18 @@ mod tests {
             Ok(Birth::Date(d("1985-03-07")))
         );
         assert_eq!(Birth::parse("1940", today), Ok(Birth::Year(1940)));
+        for with_time in [
+            "1977-07-07 13:45:00",
+            "1977-07-07T00:00:00",
+            "07/07/1977 13:45",
+        ] {
+            assert_eq!(
+                Birth::parse(with_time, today),
+                Ok(Birth::Date(d("1977-07-07"))),
+                "{with_time}"
+            );
+        }
+        assert!(Birth::parse("1977-07-07 lunch", today).is_err());
         assert!(matches!(
             Birth::parse("2022-01-01", today),
             Err(BirthError::Future(_))
@@ -761,6 +799,30 @@ mod tests {
             "Nguyễn Văn An"
         );
         assert!(PersonName::parse("Nguyen 2").is_err());
+        for hostile in [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+Nguyễn",
+            "-An",
+            "@An",
+            "An <b>",
+            "An; Bình",
+            "An \"Bé\"",
+            "A=B",
+        ] {
+            let e = PersonName::parse(hostile).unwrap_err().to_string();
+            assert!(
+                e.contains("< > = \" ;") && e.contains("+ - @"),
+                "{hostile}: {e}"
+            );
+        }
+        for fine in [
+            "Nguyễn Thị Ánh-Tuyết",
+            "H'Hen Niê",
+            "Ông Văn (Tư)",
+            "Lê Văn A/B",
+        ] {
+            assert!(PersonName::parse(fine).is_ok(), "{fine}");
+        }
         assert_eq!(Relation::parse("Chủ hộ").unwrap(), Relation::Head);
         assert_eq!(Relation::parse("chu-ho").unwrap(), Relation::Head);
         assert_eq!(Relation::parse("Vợ").unwrap(), Relation::Spouse);

@@ -89,6 +89,7 @@ impl<'a> RowCheck<'a> {
 
     fn problem(&mut self, column: &str, message: impl Into<String>) {
         let label = self.mapping.label(column).to_string();
+        let message = cut_value(message.into(), self.raw(column));
         self.problems
             .push(RowProblem::new(self.row, &label, message));
     }
@@ -186,6 +187,26 @@ impl<'a> RowCheck<'a> {
             parsed.problems.extend(self.problems);
         }
     }
+}
+
+/// How much of a cell's value a message quotes.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// A message with the cell's value cut to [`MAX_QUOTED_CHARS`] characters wherever it
+/// quotes it (a refusal must not echo a megabyte cell); any message is cut at 400.
+fn cut_value(message: String, value: &str) -> String {
+    let mut message = message;
+    if value.chars().count() > MAX_QUOTED_CHARS {
+        let head: String = value.chars().take(MAX_QUOTED_CHARS).collect();
+        let cut = format!("{head:?}… ({} characters)", value.chars().count());
+        message = message
+            .replace(&format!("{value:?}"), &cut)
+            .replace(value, &cut);
+    }
+    if message.chars().count() > 400 {
+        message = message.chars().take(400).chain(['…']).collect();
+    }
+    message
 }
 
 fn start<T>(table: &Table, kind: Kind) -> Result<(Mapping, Parsed<T>), ReadError> {
@@ -554,6 +575,19 @@ mod tests {
         assert!(!looks_scientific("E+10"));
         assert!(!looks_scientific("083185001234"));
         assert!(!looks_scientific("Le Van E"));
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        let long = "x".repeat(1_000_000);
+        let m = cut_value(format!("name {long:?} must be short"), &long);
+        assert!(m.len() < 200, "{}", m.len());
+        assert!(
+            m.contains(&format!("\"{}\"… (1000000 characters)", "x".repeat(80))),
+            "{m}"
+        );
+        assert_eq!(cut_value("short".into(), "short"), "short");
+        assert_eq!(cut_value("a".repeat(500), "").chars().count(), 401);
     }
 
     #[test]

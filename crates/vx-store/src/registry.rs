@@ -98,7 +98,7 @@ impl From<HouseholdRow> for Household {
             data: NewHousehold {
                 code: HouseholdCode::parse(&r.code).expect("stored codes are valid"),
                 unit_code: UnitCode::parse(&r.unit_code).expect("stored codes are valid"),
-                head_name: PersonName::parse(&r.head_name).expect("stored names are valid"),
+                head_name: PersonName::from_stored(&r.head_name),
                 address: r.address,
                 phone: r
                     .phone
@@ -144,7 +144,7 @@ impl From<PersonRow> for Person {
             data: NewPerson {
                 household_code: HouseholdCode::parse(&r.household_code)
                     .expect("stored codes are valid"),
-                full_name: PersonName::parse(&r.full_name).expect("stored names are valid"),
+                full_name: PersonName::from_stored(&r.full_name),
                 birth: match r.birth_date {
                     Some(d) => Birth::Date(d),
                     None => Birth::Year(r.birth_year),
