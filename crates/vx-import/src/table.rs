@@ -21,7 +21,7 @@ pub struct Limits {
     /// The bytes a spreadsheet (a ZIP: XLSX, XLSM, XLSB, ODS) may unpack to, counted while
     /// unpacking (the sizes a file declares may lie).
     pub max_inflated_bytes: u64,
-    /// The rows of a sheet or a CSV file, header and blank rows included.
+    /// The rows of a sheet, header and blank rows included (CSV files have no limit).
     pub max_rows: u32,
 }
 
@@ -142,7 +142,7 @@ pub fn read_table_with_limits(
         file: name.to_string(),
     })?;
     let (rows, numeric) = match format {
-        Format::Csv => (read_csv(name, bytes, limits)?, BTreeSet::new()),
+        Format::Csv => (read_csv(name, bytes)?, BTreeSet::new()),
         _ => read_workbook(name, format, bytes, limits)?,
     };
     build_table(name, format, rows, numeric)
@@ -150,7 +150,9 @@ pub fn read_table_with_limits(
 
 type RawRows = Vec<(u32, Vec<String>)>;
 
-fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<RawRows, ReadError> {
+/// A CSV file has no row limit: it is read as it streams, its size is the upload's or the
+/// disk's, and a province's people (more than Excel's million rows) come as CSV.
+fn read_csv(file: &str, bytes: &[u8]) -> Result<RawRows, ReadError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(ReadError::Utf16 {
             file: file.to_string(),
@@ -198,12 +200,6 @@ fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<RawRows, ReadErr
         prev_row = row;
         prev_end_line = line.max(prev_end_line + 1) + inner_lines;
         let row = u32::try_from(row).unwrap_or(u32::MAX);
-        if row > limits.max_rows {
-            return Err(ReadError::TooManyRows {
-                file: file.to_string(),
-                max: limits.max_rows,
-            });
-        }
         let cells = record
             .iter()
             .map(|f| std::str::from_utf8(f).map(|s| s.trim().to_string()))

@@ -917,8 +917,9 @@ fn spreadsheets_beyond_the_limits_are_refused_whole() {
             .starts_with("p.xlsx: the spreadsheet unpacks to more than"),
         "{e}"
     );
+    // CSV has no row limit (a province's people are more than Excel's million rows).
     let csv = "household_code,full_name\nH1,A\nH2,B\nH3,C\n";
-    let e = read_table_with_limits(
+    let t = read_table_with_limits(
         "p.csv",
         csv.as_bytes(),
         Limits {
@@ -926,6 +927,6 @@ fn spreadsheets_beyond_the_limits_are_refused_whole() {
             ..roomy
         },
     )
-    .unwrap_err();
-    assert!(matches!(e, ReadError::TooManyRows { max: 3, .. }), "{e}");
+    .unwrap();
+    assert_eq!(t.rows.len(), 3);
 }
