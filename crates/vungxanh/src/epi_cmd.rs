@@ -84,6 +84,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let table = vx_import::read_table_from_bytes(&name, &bytes)?;
+    crate::import::say_totals_row(&table);
     drop(bytes);
     let total = table.rows.len() as u64;
     let pb = bar(total);
@@ -99,6 +100,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| name.clone()),
         sha256,
+        ..Default::default()
     };
     // With bad rows and no permission to skip them, still ask the store about the good
     // ones (a dry run) so that the user sees every problem in one go.
@@ -202,9 +204,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
                 rejects.display()
             );
         } else {
-            for p in &problems {
-                eprintln!("{name}: row {}, column {}: {}", p.row, p.column, p.message);
-            }
+            crate::import::print_problems(&name, &problems, |line| eprintln!("{line}"));
             bail!(
                 "{name}: {} of {} rows refused; nothing was imported (fix them, or use --skip-bad-rows FILE)",
                 count_rows(&problems),

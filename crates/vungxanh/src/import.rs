@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use sha2::{Digest, Sha256};
 use vx_domain::RowProblem;
-use vx_store::{Actor, ImportOptions, Store, StoreError};
+use vx_store::{Actor, ImportOptions, ImportSummary, Store, StoreError};
 
 /// The official lists shipped in the binary (codes of the General Statistics Office).
 pub const UNITS_2021: &[u8] = include_bytes!("../units/vn-admin-units-2021.csv");
@@ -63,6 +63,15 @@ pub struct CommonArgs {
     /// Who is importing, for the audit log.
     #[arg(long, default_value = "cli")]
     pub actor: String,
+    /// Import as this user (audit and scope): a person moves to another commune only when
+    /// the user's scope covers both, otherwise the row is held for review. Without it the
+    /// command line is unrestricted.
+    #[arg(long, value_name = "USERNAME")]
+    pub user: Option<String>,
+    /// An empty cell erases the stored value (by default an empty cell, like a column the
+    /// file does not have, keeps it).
+    #[arg(long)]
+    pub empty_clears: bool,
 }
 
 /// What one import did.
@@ -73,6 +82,12 @@ pub struct Report {
     pub updated: u64,
     pub unchanged: u64,
     pub skipped: u64,
+    /// Rows held for identity review (`vungxanh review identity`).
+    pub held: u64,
+    /// Of `updated`, people moved to another commune.
+    pub moved: u64,
+    /// What the file did not erase, said after the summary.
+    pub kept_note: Option<String>,
     pub seconds: f64,
     pub dry_run: bool,
 }
@@ -114,11 +129,17 @@ pub async fn run(store: &Store, cmd: ImportCommand) -> Result<()> {
         ),
     };
     println!(
-        "{kind}: {} rows — {} new, {} changed, {} unchanged, {} skipped ({:.2} s, {:.0} rows/s){}",
+        "{kind}: {} rows — {} new, {} changed{}, {} unchanged, {} held, {} skipped ({:.2} s, {:.0} rows/s){}",
         report.rows,
         report.created,
         report.updated,
+        if report.moved > 0 {
+            format!(" ({} moved between communes)", report.moved)
+        } else {
+            String::new()
+        },
         report.unchanged,
+        report.held,
         report.skipped,
         report.seconds,
         report.rows as f64 / report.seconds.max(1e-9),
@@ -128,6 +149,15 @@ pub async fn run(store: &Store, cmd: ImportCommand) -> Result<()> {
             ""
         },
     );
+    if let Some(note) = &report.kept_note {
+        println!("{kind}: {note}");
+    }
+    if report.held > 0 {
+        println!(
+            "{kind}: {} rows held for identity review: `vungxanh review identity list`, or /units/{{code}}/identity",
+            report.held
+        );
+    }
     Ok(())
 }
 
@@ -170,8 +200,18 @@ pub async fn import(
     };
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let table = vx_import::read_table_from_bytes(&name, &bytes)?;
+    say_totals_row(&table);
     let today = vx_domain::vn_date(chrono::Utc::now());
-    let actor = Actor::system(&args.actor);
+    let (actor, access) = match &args.user {
+        Some(username) => {
+            let (user, _) = store
+                .user_by_username(username)
+                .await?
+                .with_context(|| format!("no user {username:?} (see `vungxanh user list`)"))?;
+            (user.actor(), Some(user.access()))
+        }
+        None => (Actor::system(&args.actor), None),
+    };
     let skip = args.skip_bad_rows.is_some();
     let opts = ImportOptions {
         dry_run: args.dry_run,
@@ -181,6 +221,8 @@ pub async fn import(
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| name.clone()),
         sha256,
+        access,
+        ..Default::default()
     };
     // With bad rows and no permission to skip them, still ask the store about the good
     // ones (a dry run) so that the user sees every problem in one go.
@@ -190,6 +232,7 @@ pub async fn import(
         ..opts.clone()
     };
     let mut problems: Vec<RowProblem>;
+    let mut kept_note = None;
     let result = match kind {
         Kind::Units { valid_from } => {
             let parsed = vx_import::parse_units(&table)?;
@@ -202,43 +245,49 @@ pub async fn import(
             store
                 .import_units(&actor, parsed.rows, valid_from, o)
                 .await
-                .map(|s| (s.created, s.updated + s.versioned, s.unchanged, s.skipped))
+                .map(|s| ImportSummary {
+                    created: s.created,
+                    updated: s.updated + s.versioned,
+                    unchanged: s.unchanged,
+                    skipped: s.skipped,
+                    ..Default::default()
+                })
         }
         Kind::Households => {
             let parsed = vx_import::parse_households(&table)?;
-            problems = parsed.problems;
+            problems = parsed.problems.clone();
+            kept_note = kept_note_of(&parsed, args.empty_clears);
+            let kept = parsed.kept(args.empty_clears);
             let o = if problems.is_empty() || skip {
                 &opts
             } else {
                 &check_only
             };
-            store
-                .import_households(&actor, parsed.rows, o)
-                .await
-                .map(|s| (s.created, s.updated, s.unchanged, s.skipped))
+            let o = ImportOptions { kept, ..o.clone() };
+            store.import_households(&actor, parsed.rows, &o).await
         }
         Kind::People => {
             let parsed = vx_import::parse_people(&table, today)?;
-            problems = parsed.problems;
+            problems = parsed.problems.clone();
+            kept_note = kept_note_of(&parsed, args.empty_clears);
+            let kept = parsed.kept(args.empty_clears);
             let o = if problems.is_empty() || skip {
                 &opts
             } else {
                 &check_only
             };
-            store
-                .import_people(&actor, parsed.rows, o)
-                .await
-                .map(|s| (s.created, s.updated, s.unchanged, s.skipped))
+            let o = ImportOptions { kept, ..o.clone() };
+            store.import_people(&actor, parsed.rows, &o).await
         }
     };
-    let (created, updated, unchanged) = match result {
-        Ok((c, u, n, skipped)) => {
-            problems.extend(skipped);
-            (c, u, n)
+    let summary = match result {
+        Ok(mut s) => {
+            problems.append(&mut s.skipped);
+            s
         }
         Err(StoreError::Rows(more)) => {
             problems.extend(more);
-            (0, 0, 0)
+            ImportSummary::default()
         }
         Err(e) => return Err(e).with_context(|| format!("importing {name}")),
     };
@@ -253,9 +302,7 @@ pub async fn import(
                 rejects.display()
             );
         } else {
-            for p in &problems {
-                eprintln!("{name}: row {}, column {}: {}", p.row, p.column, p.message);
-            }
+            print_problems(&name, &problems, |line| eprintln!("{line}"));
             bail!(
                 "{name}: {} of {} rows refused; nothing was imported (fix them, or use --skip-bad-rows FILE)",
                 count_rows(&problems),
@@ -263,15 +310,70 @@ pub async fn import(
             );
         }
     }
+    print_problems(&name, &summary.held, |line| println!("{line}"));
     Ok(Report {
         rows: table.rows.len() as u64,
-        created,
-        updated,
-        unchanged,
+        created: summary.created,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
         skipped: count_rows(&problems),
+        held: summary.held.len() as u64,
+        moved: summary.moved,
+        kept_note: kept_note.filter(|_| summary.updated + summary.unchanged > 0 || args.dry_run),
         seconds: started.elapsed().as_secs_f64(),
         dry_run: args.dry_run,
     })
+}
+
+/// Says that a final totals row of an official template was skipped.
+pub fn say_totals_row(table: &vx_import::Table) {
+    if let Some((row, text)) = &table.totals_row {
+        let text: String = text.chars().take(vx_import::MAX_QUOTED_CHARS).collect();
+        println!("{}: row {row}: totals row {text:?} skipped", table.file);
+    }
+}
+
+/// How many problems are printed; the rest are counted (a rejects file keeps them all).
+pub const MAX_PRINTED_PROBLEMS: usize = 200;
+
+/// Prints `FILE: row R, column C: message` for at most [`MAX_PRINTED_PROBLEMS`] problems,
+/// then `… and K more`.
+pub fn print_problems(name: &str, problems: &[RowProblem], mut print: impl FnMut(&str)) {
+    for p in problems.iter().take(MAX_PRINTED_PROBLEMS) {
+        print(&format!(
+            "{name}: row {}, column {}: {}",
+            p.row, p.column, p.message
+        ));
+    }
+    if problems.len() > MAX_PRINTED_PROBLEMS {
+        print(&format!(
+            "{name}: … and {} more (--skip-bad-rows FILE writes them all)",
+            problems.len() - MAX_PRINTED_PROBLEMS
+        ));
+    }
+}
+
+/// What a file leaves as stored: its missing optional columns, and its empty cells unless
+/// `--empty-clears`.
+fn kept_note_of<T>(parsed: &vx_import::Parsed<T>, empty_clears: bool) -> Option<String> {
+    let mut parts = Vec::new();
+    if !parsed.absent_columns.is_empty() {
+        parts.push(format!(
+            "columns not in the file keep their stored values ({})",
+            parsed.absent_columns.join(", ")
+        ));
+    }
+    let empty = parsed.empty_cells.len();
+    if empty_clears && empty > 0 {
+        parts.push(format!(
+            "empty cells of {empty} rows erase the stored values (--empty-clears)"
+        ));
+    } else if empty > 0 {
+        parts.push(format!(
+            "empty cells of {empty} rows keep the stored values (--empty-clears to erase them)"
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn count_rows(problems: &[RowProblem]) -> u64 {

@@ -18,6 +18,7 @@ mod gen;
 mod import;
 mod progress;
 mod report_cmd;
+mod review_cmd;
 mod users;
 mod zones_cmd;
 
@@ -76,6 +77,9 @@ enum Command {
     /// Reports: the daily report of a unit and its children (XLSX or CSV).
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
+    /// Reviews: import rows held for identity review (list, settle).
+    #[command(subcommand)]
+    Review(review_cmd::ReviewCommand),
 }
 
 fn main() -> Result<()> {
@@ -126,6 +130,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Classify(args) => zones_cmd::classify(&open(&cli.database).await?, args).await,
         Command::Rules(cmd) => zones_cmd::rules(&cli.database, cmd).await,
         Command::Report(cmd) => report_cmd::run(&open(&cli.database).await?, cmd).await,
+        Command::Review(cmd) => review_cmd::run(&open(&cli.database).await?, cmd).await,
     }
 }
 

@@ -260,6 +260,7 @@ pub async fn import(store: &Store, cmd: ZonesImport) -> Result<()> {
                 skip_bad_rows: false,
                 file_name: name.clone(),
                 sha256: hex::encode(Sha256::digest(&bytes)),
+                ..Default::default()
             };
             let started = Instant::now();
             match store

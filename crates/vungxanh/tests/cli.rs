@@ -423,3 +423,198 @@ fn gen_is_deterministic_and_complete() {
         assert!(text.lines().count() > 5, "{file} is nearly empty");
     }
 }
+
+const TWO_COMMUNES: &str = "code,parent_code,level,type,name,full_name\n\
+83,,province,tinh,Bến Tre,Tỉnh Bến Tre\n\
+831,83,district,huyen,Châu Thành,Huyện Châu Thành\n\
+28846,831,commune,xa,Phước Thạnh,Xã Phước Thạnh\n\
+28804,831,commune,xa,Tân Thạch,Xã Tân Thạch\n\
+2884601,28846,hamlet,ap,Ấp 1,\"Ấp 1, Xã Phước Thạnh\"\n\
+2880401,28804,hamlet,ap,Ấp 1,\"Ấp 1, Xã Tân Thạch\"\n";
+
+const TWO_HOUSEHOLDS: &str = "household_code,unit_code,head_name,phone\n\
+2884601-0001,2884601,Phan Văn Vĩnh,0912345678\n\
+2880401-0059,2880401,Lê Văn Khác,\n";
+
+/// Phước Thạnh's file, with phones and relations.
+const PHUOC_THANH_PEOPLE: &str = "household_code,full_name,birth,sex,citizen_id,phone,relation\n\
+2884601-0001,Phan Văn Vĩnh,1958-10-03,nam,083058250640,0912345678,chủ hộ\n\
+2884601-0001,Nguyễn Thị Hạnh,1961-02-14,nữ,083161000777,0987654321,vợ\n";
+
+/// Tân Thạch's file: Vĩnh's CCCD on Lê Văn Khác's row, and Khác's wife.
+const TAN_THACH_PEOPLE: &str = "household_code,full_name,birth,sex,citizen_id\n\
+2880401-0059,Lê Văn Khác,1958,nam,083058250640\n\
+2880401-0059,Lê Thị Lan,1960,nữ,\n";
+
+/// Phước Thạnh again, with fewer columns and a bare year for Vĩnh.
+const PHUOC_THANH_SHORT: &str = "household_code,full_name,birth,sex\n\
+2884601-0001,Phan Văn Vĩnh,1958,nam\n\
+2884601-0001,Nguyễn Thị Hạnh,1961-02-14,nữ\n";
+
+#[test]
+fn a_second_communes_file_collides_and_the_review_settles_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stores = rt.block_on(test_stores());
+    for ts in &stores {
+        eprintln!("backend: {:?}", ts.backend());
+        let db = ts.url.as_str();
+        let dir = tempfile::tempdir().unwrap();
+        run_ok(vungxanh(db).args([
+            "import",
+            "units",
+            &write(dir.path(), "units.csv", TWO_COMMUNES),
+        ]));
+        run_ok(vungxanh(db).args([
+            "import",
+            "households",
+            &write(dir.path(), "households.csv", TWO_HOUSEHOLDS),
+        ]));
+        let out = run_ok(vungxanh(db).args([
+            "import",
+            "people",
+            &write(dir.path(), "phuoc-thanh.csv", PHUOC_THANH_PEOPLE),
+        ]));
+        assert!(out.contains("2 rows — 2 new"), "{out}");
+        run_ok(vungxanh(db).args([
+            "user",
+            "add",
+            "xa.tanthach",
+            "--role",
+            "commune",
+            "--scope",
+            "28804",
+        ]));
+
+        // Tân Thạch's file: one row held, the other imported; not an error.
+        let tan_thach = write(dir.path(), "tan-thach.csv", TAN_THACH_PEOPLE);
+        let out =
+            run_ok(vungxanh(db).args(["import", "people", "--user", "xa.tanthach", &tan_thach]));
+        assert!(
+            out.contains(
+                "tan-thach.csv: row 2, column citizen_id: 083058250640 already belongs to \
+                 Phan Văn Vĩnh (2884601-0001); held for review"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("2 rows — 1 new, 0 changed, 0 unchanged, 1 held, 0 skipped"),
+            "{out}"
+        );
+
+        let out = run_ok(vungxanh(db).args(["review", "identity", "list", "--unit", "28804"]));
+        assert!(out.contains("#1 identity · tan-thach.csv row 2"), "{out}");
+        assert!(
+            out.contains("stored:   Phan Văn Vĩnh · 1958-10-03"),
+            "{out}"
+        );
+        assert!(out.contains("the row:  Lê Văn Khác · 1958"), "{out}");
+        let err = run_err(vungxanh(db).args([
+            "review",
+            "identity",
+            "settle",
+            "1",
+            "--reject",
+            "--note",
+            "wrong row",
+            "--user",
+            "xa.tanthach",
+        ]));
+        assert!(err.contains("scope covers both"), "{err}");
+        let out = run_ok(vungxanh(db).args([
+            "review",
+            "identity",
+            "settle",
+            "1",
+            "--reject",
+            "--note",
+            "wrong row",
+        ]));
+        assert!(out.contains("identity review #1: rejected"), "{out}");
+        let out = run_ok(vungxanh(db).args(["review", "identity", "list"]));
+        assert!(out.contains("0 open rows"), "{out}");
+
+        // Phước Thạnh's shorter file keeps phones, relations, citizen IDs and the date.
+        let short = write(dir.path(), "phuoc-thanh-short.csv", PHUOC_THANH_SHORT);
+        let out = run_ok(vungxanh(db).args(["import", "people", &short]));
+        assert!(out.contains("0 new, 0 changed, 2 unchanged"), "{out}");
+        assert!(
+            out.contains(
+                "columns not in the file keep their stored values (citizen_id, phone, relation)"
+            ),
+            "{out}"
+        );
+        let everyone = vx_store::PeopleQuery {
+            within: "/".into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let people = rt.block_on(ts.store.people(&everyone)).unwrap();
+        assert_eq!(people.len(), 3);
+        let vinh = people
+            .iter()
+            .find(|p| p.data.full_name.as_str() == "Phan Văn Vĩnh")
+            .unwrap();
+        assert_eq!(vinh.data.birth.to_string(), "1958-10-03");
+        assert_eq!(vinh.data.phone.as_ref().unwrap().as_str(), "+84912345678");
+        assert_eq!(vinh.data.relation, vx_domain::Relation::Head);
+    }
+}
+
+#[test]
+fn long_refusals_are_capped_and_totals_rows_skipped() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ts = rt.block_on(vx_store::testing::sqlite_store());
+    let db = ts.url.as_str();
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(vungxanh(db).args([
+        "import",
+        "units",
+        &write(dir.path(), "units.csv", TWO_COMMUNES),
+    ]));
+    run_ok(vungxanh(db).args([
+        "import",
+        "households",
+        &write(dir.path(), "households.csv", TWO_HOUSEHOLDS),
+    ]));
+    // 250 rows in a household nobody registered: 200 printed, the rest counted.
+    let mut text = String::from("household_code,full_name,birth,sex\n");
+    for i in 0..250 {
+        text.push_str(&format!("9999999-{i:04},Lê Văn An,1980,nam\n"));
+    }
+    let bad = write(dir.path(), "many.csv", &text);
+    let err = run_err(vungxanh(db).args(["import", "people", &bad]));
+    let printed = err
+        .lines()
+        .filter(|l| l.starts_with(&format!("{bad}: row ")))
+        .count();
+    assert_eq!(printed, 200, "{err}");
+    assert!(err.contains(&format!("{bad}: … and 50 more")), "{err}");
+    assert!(err.contains("250 of 250 rows refused"), "{err}");
+    let rejects = dir.path().join("rejects.csv");
+    run_ok(vungxanh(db).args([
+        "import",
+        "people",
+        "--skip-bad-rows",
+        rejects.to_str().unwrap(),
+        &bad,
+    ]));
+    let kept = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(kept.matches("no household with code").count(), 250);
+
+    // An official template's totals row is skipped, with one line saying so.
+    let with_totals = write(
+        dir.path(),
+        "mau.csv",
+        "Mã hộ,Họ và tên,Năm sinh,Giới tính\n\
+         2884601-0001,Phan Văn Vĩnh,1958,nam\n\
+         Tổng cộng: 1,,,\n",
+    );
+    let out = run_ok(vungxanh(db).args(["import", "people", &with_totals]));
+    assert!(
+        out.contains(&format!(
+            "{with_totals}: row 3: totals row \"Tổng cộng: 1\" skipped"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1 rows — 1 new"), "{out}");
+}

@@ -17,8 +17,8 @@ pub use access::{Access, Role, UnknownRole};
 pub use interchange::{Located, RowProblem};
 pub use person::{
     Birth, BirthError, CitizenId, CitizenIdError, Household, HouseholdCode, HouseholdCodeError,
-    NewHousehold, NewPerson, Person, PersonName, PersonNameError, Phone, PhoneError, Relation, Sex,
-    UnknownValue,
+    IdentityClash, NewHousehold, NewPerson, Person, PersonName, PersonNameError, Phone, PhoneError,
+    Relation, Sex, UnknownValue,
 };
 pub use text::{fold, parse_flag};
 pub use unit::{Level, NewUnit, Unit, UnitCode, UnitCodeError, UnknownLevel};

@@ -250,17 +250,7 @@ impl Birth {
     /// Parses "1985-03-07", "07/03/1985", "7/3/1985", "07-03-1985" or "1985", and checks
     /// that it is not after `today` nor more than 120 years before it.
     pub fn parse(s: &str, today: NaiveDate) -> Result<Self, BirthError> {
-        let t = s.trim();
-        let birth = if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
-            Birth::Year(t.parse().expect("digits"))
-        } else {
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
-                .or_else(|_| NaiveDate::parse_from_str(t, "%d-%m-%Y"))
-                .or_else(|_| NaiveDate::parse_from_str(t, "%d.%m.%Y"))
-                .map(Birth::Date)
-                .map_err(|_| BirthError::Format(s.to_string()))?
-        };
+        let birth = Birth::parse_form(s)?;
         let too_late = match birth {
             Birth::Date(d) => d > today,
             Birth::Year(y) => y > today.year(),
@@ -272,6 +262,30 @@ impl Birth {
             return Err(BirthError::TooOld(birth.to_string()));
         }
         Ok(birth)
+    }
+    /// The form alone, without the range checks (for stored values). A time of day after
+    /// the date (a spreadsheet's date-time cell: "1977-07-07 13:45:00") is dropped.
+    fn parse_form(s: &str) -> Result<Self, BirthError> {
+        let mut t = s.trim();
+        if let Some((date, time)) = t.split_once([' ', 'T']) {
+            let time = time.trim();
+            let is_time = ["%H:%M:%S", "%H:%M", "%H:%M:%S%.f"]
+                .iter()
+                .any(|f| chrono::NaiveTime::parse_from_str(time, f).is_ok());
+            if is_time {
+                t = date.trim();
+            }
+        }
+        Ok(if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+            Birth::Year(t.parse().expect("digits"))
+        } else {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+                .or_else(|_| NaiveDate::parse_from_str(t, "%d-%m-%Y"))
+                .or_else(|_| NaiveDate::parse_from_str(t, "%d.%m.%Y"))
+                .map(Birth::Date)
+                .map_err(|_| BirthError::Format(s.to_string()))?
+        })
     }
     pub fn year(&self) -> i32 {
         match self {
@@ -309,7 +323,7 @@ impl Serialize for Birth {
 impl<'de> Deserialize<'de> for Birth {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Birth::parse(&s, NaiveDate::MAX).map_err(serde::de::Error::custom)
+        Birth::parse_form(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -411,13 +425,18 @@ impl Relation {
 // ---------------------------------------------------------------------------------------
 // Names and codes
 
-/// A person's full name: NFC, trimmed, single spaces, 1–100 characters, no digits.
+/// A person's full name: NFC, trimmed, single spaces, 1–100 characters; no digits, no
+/// control characters, none of `< > = " ;`, and not starting with `+ - @` (a spreadsheet
+/// would take it for a formula).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("name {0:?} must be 1 to 100 letters, without digits")]
+#[error(
+    "name {0:?} must be 1 to 100 characters, without digits or any of < > = \" ; and not \
+     starting with + - @"
+)]
 pub struct PersonNameError(pub String);
 
 impl PersonName {
@@ -425,10 +444,21 @@ impl PersonName {
         let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
         let name: String = joined.nfc().collect();
         let len = name.chars().count();
-        if len == 0 || len > 100 || name.chars().any(|c| c.is_ascii_digit() || c.is_control()) {
+        let refused = len == 0
+            || len > 100
+            || name.starts_with(['+', '-', '@'])
+            || name
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_control() || "<>=\";".contains(c));
+        if refused {
             return Err(PersonNameError(s.to_string()));
         }
         Ok(PersonName(name))
+    }
+    /// A name read back from the database, as it was stored (names stored before the
+    /// current rules stay readable).
+    pub fn from_stored(s: &str) -> PersonName {
+        PersonName(s.to_string())
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -552,6 +582,81 @@ impl NewPerson {
     }
 }
 
+/// Why a row that names a stored person (by its citizen ID) may not be applied to it: the
+/// row describes someone else. See `docs/registry.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityClash {
+    /// The names differ once diacritics, case and spaces are folded.
+    Name,
+    /// The births differ: two dates, or two years, or a date and a year of another year.
+    Birth,
+}
+
+impl Birth {
+    /// Whether two births may be the same person's: equal, or a date and a bare year of
+    /// the same year.
+    pub fn agrees_with(&self, other: &Birth) -> bool {
+        match (self, other) {
+            (Birth::Date(a), Birth::Date(b)) => a == b,
+            _ => self.year() == other.year(),
+        }
+    }
+}
+
+impl NewPerson {
+    /// Whether this row may describe the stored person `stored`: same folded name and
+    /// agreeing births. The household is for the caller to compare (a move).
+    pub fn identity_clash(&self, stored: &NewPerson) -> Option<IdentityClash> {
+        if self.full_name.folded() != stored.full_name.folded() {
+            Some(IdentityClash::Name)
+        } else if !self.birth.agrees_with(&stored.birth) {
+            Some(IdentityClash::Birth)
+        } else {
+            None
+        }
+    }
+
+    /// This row applied onto the stored person: the optional fields in `kept` (canonical
+    /// column names a file did not give: `citizen_id`, `phone`, `relation`) keep their
+    /// stored values, and a full birth date is never replaced by a bare year of the same
+    /// year.
+    pub fn applied_to(&self, stored: &NewPerson, kept: &[&str]) -> NewPerson {
+        let mut out = self.clone();
+        for column in kept {
+            match *column {
+                "citizen_id" => out.citizen_id = stored.citizen_id.clone(),
+                "phone" => out.phone = stored.phone.clone(),
+                "relation" => out.relation = stored.relation,
+                _ => {}
+            }
+        }
+        if let (Birth::Date(_), Birth::Year(y)) = (stored.birth, self.birth) {
+            if y == stored.birth.year() {
+                out.birth = stored.birth;
+            }
+        }
+        out
+    }
+}
+
+impl NewHousehold {
+    /// This row applied onto the stored household: the optional fields in `kept`
+    /// (`address`, `phone`, `poor`, `lost_income`) keep their stored values.
+    pub fn applied_to(&self, stored: &NewHousehold, kept: &[&str]) -> NewHousehold {
+        let mut out = self.clone();
+        for column in kept {
+            match *column {
+                "address" => out.address = stored.address.clone(),
+                "phone" => out.phone = stored.phone.clone(),
+                "poor" => out.poor = stored.poor,
+                "lost_income" => out.lost_income = stored.lost_income,
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// A stored person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
@@ -624,6 +729,18 @@ mod tests {
             Ok(Birth::Date(d("1985-03-07")))
         );
         assert_eq!(Birth::parse("1940", today), Ok(Birth::Year(1940)));
+        for with_time in [
+            "1977-07-07 13:45:00",
+            "1977-07-07T00:00:00",
+            "07/07/1977 13:45",
+        ] {
+            assert_eq!(
+                Birth::parse(with_time, today),
+                Ok(Birth::Date(d("1977-07-07"))),
+                "{with_time}"
+            );
+        }
+        assert!(Birth::parse("1977-07-07 lunch", today).is_err());
         assert!(matches!(
             Birth::parse("2022-01-01", today),
             Err(BirthError::Future(_))
@@ -641,12 +758,71 @@ mod tests {
     }
 
     #[test]
+    fn rows_apply_onto_stored_people_without_erasing() {
+        let today = d("2021-09-01");
+        let stored = NewPerson {
+            household_code: HouseholdCode::parse("2880101-0001").unwrap(),
+            full_name: PersonName::parse("Phan Văn Vĩnh").unwrap(),
+            birth: Birth::parse("1958-10-03", today).unwrap(),
+            sex: Sex::Male,
+            citizen_id: Some(CitizenId::parse("083058250640").unwrap()),
+            phone: Some(Phone::parse("0912345678").unwrap()),
+            relation: Relation::Head,
+        };
+        let mut row = stored.clone();
+        row.full_name = PersonName::parse("PHAN VAN VINH").unwrap();
+        row.birth = Birth::Year(1958);
+        row.phone = None;
+        row.relation = Relation::Other;
+        assert_eq!(row.identity_clash(&stored), None);
+        let applied = row.applied_to(&stored, &["phone", "relation"]);
+        assert_eq!(applied.birth, stored.birth, "a date is not cut to its year");
+        assert_eq!(applied.phone, stored.phone);
+        assert_eq!(applied.relation, Relation::Head);
+        assert_eq!(applied.full_name.as_str(), "PHAN VAN VINH");
+        let cleared = row.applied_to(&stored, &[]);
+        assert_eq!((cleared.phone, cleared.relation), (None, Relation::Other));
+        // A year of another year, or another name, is someone else.
+        row.birth = Birth::Year(1959);
+        assert_eq!(row.identity_clash(&stored), Some(IdentityClash::Birth));
+        assert_eq!(row.applied_to(&stored, &[]).birth, Birth::Year(1959));
+        row.birth = Birth::Year(1958);
+        row.full_name = PersonName::parse("Lê Văn Khác").unwrap();
+        assert_eq!(row.identity_clash(&stored), Some(IdentityClash::Name));
+        assert!(!Birth::Date(d("1958-10-03")).agrees_with(&Birth::Date(d("1958-10-04"))));
+    }
+
+    #[test]
     fn names_and_relations() {
         assert_eq!(
             PersonName::parse("  Nguyễn   Văn  An ").unwrap().as_str(),
             "Nguyễn Văn An"
         );
         assert!(PersonName::parse("Nguyen 2").is_err());
+        for hostile in [
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "+Nguyễn",
+            "-An",
+            "@An",
+            "An <b>",
+            "An; Bình",
+            "An \"Bé\"",
+            "A=B",
+        ] {
+            let e = PersonName::parse(hostile).unwrap_err().to_string();
+            assert!(
+                e.contains("< > = \" ;") && e.contains("+ - @"),
+                "{hostile}: {e}"
+            );
+        }
+        for fine in [
+            "Nguyễn Thị Ánh-Tuyết",
+            "H'Hen Niê",
+            "Ông Văn (Tư)",
+            "Lê Văn A/B",
+        ] {
+            assert!(PersonName::parse(fine).is_ok(), "{fine}");
+        }
         assert_eq!(Relation::parse("Chủ hộ").unwrap(), Relation::Head);
         assert_eq!(Relation::parse("chu-ho").unwrap(), Relation::Head);
         assert_eq!(Relation::parse("Vợ").unwrap(), Relation::Spouse);

@@ -295,6 +295,17 @@ impl Mapping {
         }
     }
 
+    /// The optional columns of the kind, with the index of their cell when the file has
+    /// them.
+    pub fn optional(&self) -> impl Iterator<Item = (&'static str, Option<usize>)> + '_ {
+        self.kind
+            .columns()
+            .iter()
+            .zip(&self.cells)
+            .filter(|(c, _)| !c.required)
+            .map(|(c, cell)| (c.name, *cell))
+    }
+
     /// The label of `column` in problems: "birth", or "birth (Ngày sinh)" when the file's
     /// header differs from the canonical name.
     pub fn label(&self, column: &str) -> &str {

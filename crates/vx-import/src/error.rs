@@ -20,10 +20,22 @@ pub enum ReadError {
     )]
     UnsupportedFormat { file: String },
     #[error(
-        "{file}, row {row}: the text is not UTF-8; in Excel, save the file as \
-         \"CSV UTF-8 (Comma delimited)\", or upload the .xlsx file itself"
+        "{file}, row {row}: the text is not UTF-8 (it looks like {encoding}); in Excel, save \
+         the file as \"CSV UTF-8 (Comma delimited)\", or upload the .xlsx file itself"
     )]
-    NotUtf8 { file: String, row: u32 },
+    NotUtf8 {
+        file: String,
+        row: u32,
+        /// The likely encoding: "Windows-1258 (Vietnamese)" or "Windows-1252 (Western)".
+        encoding: &'static str,
+    },
+    #[error(
+        "{file}: the spreadsheet unpacks to more than {max_mb} MB (the limit); split it into \
+         smaller files"
+    )]
+    TooLarge { file: String, max_mb: u64 },
+    #[error("{file}: more than {max} rows (the limit); split it into smaller files")]
+    TooManyRows { file: String, max: u32 },
     #[error(
         "{file}: the file is UTF-16 text (Excel's \"Unicode Text\"); save it as \
          \"CSV UTF-8 (Comma delimited)\" or upload the .xlsx file itself"
@@ -61,6 +73,8 @@ impl ReadError {
             ReadError::Io { file, .. }
             | ReadError::UnsupportedFormat { file }
             | ReadError::NotUtf8 { file, .. }
+            | ReadError::TooLarge { file, .. }
+            | ReadError::TooManyRows { file, .. }
             | ReadError::Utf16 { file }
             | ReadError::Csv { file, .. }
             | ReadError::Spreadsheet { file, .. }

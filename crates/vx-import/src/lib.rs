@@ -35,6 +35,6 @@ pub use columns::{Column, Kind};
 pub use error::{MissingColumn, ReadError};
 pub mod epi;
 
-pub use records::{parse_households, parse_people, parse_units, Parsed};
+pub use records::{parse_households, parse_people, parse_units, Parsed, MAX_QUOTED_CHARS};
 pub use rejects::{write_rejects, write_rejects_to};
-pub use table::{read_table, read_table_from_bytes, Format, Table};
+pub use table::{read_table, read_table_from_bytes, read_table_with_limits, Format, Limits, Table};

@@ -20,12 +20,35 @@ pub struct Parsed<T> {
     pub rows: Vec<Located<T>>,
     pub problems: Vec<RowProblem>,
     pub ignored_columns: Vec<String>,
+    /// The optional columns the file does not have (canonical names).
+    pub absent_columns: Vec<&'static str>,
+    /// Per parsed row, the optional columns present in the file whose cell is empty.
+    pub empty_cells: HashMap<u32, Vec<&'static str>>,
 }
 
 impl<T> Parsed<T> {
     /// Whether every row parsed.
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Per row, the optional fields the file does not give, whose stored values an import
+    /// keeps: the absent columns, and the empty cells unless `empty_clears` (then an empty
+    /// cell erases the stored value). Rows that give everything are not listed.
+    pub fn kept(&self, empty_clears: bool) -> HashMap<u32, Vec<&'static str>> {
+        let mut kept = HashMap::new();
+        for r in &self.rows {
+            let mut columns = self.absent_columns.clone();
+            if !empty_clears {
+                if let Some(empty) = self.empty_cells.get(&r.row) {
+                    columns.extend(empty.iter().copied());
+                }
+            }
+            if !columns.is_empty() {
+                kept.insert(r.row, columns);
+            }
+        }
+        kept
     }
 }
 
@@ -66,6 +89,7 @@ impl<'a> RowCheck<'a> {
 
     fn problem(&mut self, column: &str, message: impl Into<String>) {
         let label = self.mapping.label(column).to_string();
+        let message = cut_value(message.into(), self.raw(column));
         self.problems
             .push(RowProblem::new(self.row, &label, message));
     }
@@ -144,6 +168,17 @@ impl<'a> RowCheck<'a> {
     fn finish<T>(self, value: Option<T>, parsed: &mut Parsed<T>) {
         if self.problems.is_empty() {
             let value = value.expect("a row without problems has a value");
+            let empty: Vec<&'static str> = self
+                .mapping
+                .optional()
+                .filter(|(_, cell)| {
+                    cell.is_some_and(|i| self.cells.get(i).is_none_or(String::is_empty))
+                })
+                .map(|(name, _)| name)
+                .collect();
+            if !empty.is_empty() {
+                parsed.empty_cells.insert(self.row, empty);
+            }
             parsed.rows.push(Located {
                 row: self.row,
                 value,
@@ -154,12 +189,38 @@ impl<'a> RowCheck<'a> {
     }
 }
 
+/// How much of a cell's value a message quotes.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// A message with the cell's value cut to [`MAX_QUOTED_CHARS`] characters wherever it
+/// quotes it (a refusal must not echo a megabyte cell); any message is cut at 400.
+fn cut_value(message: String, value: &str) -> String {
+    let mut message = message;
+    if value.chars().count() > MAX_QUOTED_CHARS {
+        let head: String = value.chars().take(MAX_QUOTED_CHARS).collect();
+        let cut = format!("{head:?}… ({} characters)", value.chars().count());
+        message = message
+            .replace(&format!("{value:?}"), &cut)
+            .replace(value, &cut);
+    }
+    if message.chars().count() > 400 {
+        message = message.chars().take(400).chain(['…']).collect();
+    }
+    message
+}
+
 fn start<T>(table: &Table, kind: Kind) -> Result<(Mapping, Parsed<T>), ReadError> {
     let mapping = Mapping::new(&table.file, kind, &table.headers, &table.rows)?;
     let parsed = Parsed {
         rows: Vec::with_capacity(table.rows.len()),
         problems: Vec::new(),
         ignored_columns: mapping.ignored.clone(),
+        absent_columns: mapping
+            .optional()
+            .filter(|(_, cell)| cell.is_none())
+            .map(|(name, _)| name)
+            .collect(),
+        empty_cells: HashMap::new(),
     };
     Ok((mapping, parsed))
 }
@@ -514,6 +575,19 @@ mod tests {
         assert!(!looks_scientific("E+10"));
         assert!(!looks_scientific("083185001234"));
         assert!(!looks_scientific("Le Van E"));
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        let long = "x".repeat(1_000_000);
+        let m = cut_value(format!("name {long:?} must be short"), &long);
+        assert!(m.len() < 200, "{}", m.len());
+        assert!(
+            m.contains(&format!("\"{}\"… (1000000 characters)", "x".repeat(80))),
+            "{m}"
+        );
+        assert_eq!(cut_value("short".into(), "short"), "short");
+        assert_eq!(cut_value("a".repeat(500), "").chars().count(), 401);
     }
 
     #[test]

@@ -4,13 +4,37 @@ use std::collections::BTreeSet;
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, ExcelDateTime, Reader, SheetType, SheetVisible, Sheets};
+use std::io::Read;
+
+use calamine::{Data, ExcelDateTime, Reader, SheetType, SheetVisible, Sheets, Xlsx};
 
 use crate::columns::is_known_header;
 use crate::error::ReadError;
+use vx_domain::fold;
 
 /// How many non-blank rows at the top of a file may be titles above the header row.
 const MAX_TITLE_ROWS: usize = 20;
+
+/// What a file may hold before it is refused whole, nothing read further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The bytes a spreadsheet (a ZIP: XLSX, XLSM, XLSB, ODS) may unpack to, counted while
+    /// unpacking (the sizes a file declares may lie).
+    pub max_inflated_bytes: u64,
+    /// The rows of a sheet, header and blank rows included (CSV files have no limit).
+    pub max_rows: u32,
+}
+
+impl Default for Limits {
+    /// 512 MiB unpacked and 1,048,576 rows (Excel's own maximum): any sheet Excel can
+    /// save fits, a national list included.
+    fn default() -> Limits {
+        Limits {
+            max_inflated_bytes: 512 * 1024 * 1024,
+            max_rows: 1_048_576,
+        }
+    }
+}
 
 /// The format of a file, decided by the extension of its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +87,9 @@ pub struct Table {
     /// rather than text: the only cells whose lost leading zeros are restored (see the
     /// record parsers). Always empty for CSV.
     pub numeric_cells: BTreeSet<(u32, usize)>,
+    /// A final totals row of an official template ("Tổng cộng: 10"), dropped: its row
+    /// number and its first cell.
+    pub totals_row: Option<(u32, String)>,
 }
 
 impl Table {
@@ -78,6 +105,7 @@ impl Table {
             rows,
             format: Format::Csv,
             numeric_cells: BTreeSet::new(),
+            totals_row: None,
         }
     }
 
@@ -101,18 +129,29 @@ pub fn read_table(path: &Path) -> Result<Table, ReadError> {
 /// Reads a file received as bytes (a web upload); the extension of `name` decides the
 /// format, and `name` is the table's display name.
 pub fn read_table_from_bytes(name: &str, bytes: &[u8]) -> Result<Table, ReadError> {
+    read_table_with_limits(name, bytes, Limits::default())
+}
+
+/// [`read_table_from_bytes`] within other limits than the default ones.
+pub fn read_table_with_limits(
+    name: &str,
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<Table, ReadError> {
     let format = Format::from_name(name).ok_or_else(|| ReadError::UnsupportedFormat {
         file: name.to_string(),
     })?;
     let (rows, numeric) = match format {
         Format::Csv => (read_csv(name, bytes)?, BTreeSet::new()),
-        _ => read_workbook(name, format, bytes)?,
+        _ => read_workbook(name, format, bytes, limits)?,
     };
     build_table(name, format, rows, numeric)
 }
 
 type RawRows = Vec<(u32, Vec<String>)>;
 
+/// A CSV file has no row limit: it is read as it streams, its size is the upload's or the
+/// disk's, and a province's people (more than Excel's million rows) come as CSV.
 fn read_csv(file: &str, bytes: &[u8]) -> Result<RawRows, ReadError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(ReadError::Utf16 {
@@ -168,6 +207,7 @@ fn read_csv(file: &str, bytes: &[u8]) -> Result<RawRows, ReadError> {
             .map_err(|_| ReadError::NotUtf8 {
                 file: file.to_string(),
                 row,
+                encoding: likely_encoding(bytes),
             })?;
         rows.push((row, cells));
     }
@@ -199,35 +239,145 @@ fn sniff_delimiter(bytes: &[u8]) -> u8 {
     b','
 }
 
+/// A text that is not UTF-8 is most likely a legacy Windows code page: Windows-1258
+/// (Vietnamese) when it has the bytes of its Vietnamese letters and tone marks, otherwise
+/// Windows-1252 (Western European).
+fn likely_encoding(bytes: &[u8]) -> &'static str {
+    // Windows-1258: Ă ă Đ đ Ơ ơ Ư ư, and the combining tone marks (grave, acute, hook,
+    // tilde, dot below). Rare in Western text.
+    const VIETNAMESE: [u8; 13] = [
+        0xC3, 0xE3, 0xD0, 0xF0, 0xD5, 0xF5, 0xDD, 0xFD, 0xCC, 0xEC, 0xD2, 0xDE, 0xF2,
+    ];
+    let high: Vec<u8> = bytes.iter().copied().filter(|b| *b >= 0x80).collect();
+    let vietnamese = high.iter().filter(|b| VIETNAMESE.contains(b)).count();
+    if !high.is_empty() && vietnamese * 2 >= high.len() {
+        "Windows-1258 (Vietnamese)"
+    } else {
+        "Windows-1252 (Western European)"
+    }
+}
+
+/// Refuses a ZIP container (XLSX, XLSB, ODS) that unpacks to more than the limit: first by
+/// the sizes it declares, then by unpacking it, without keeping what is unpacked (a file
+/// may declare small sizes and unpack to gigabytes).
+fn check_inflated(file: &str, bytes: &[u8], limits: Limits) -> Result<(), ReadError> {
+    let too_large = || ReadError::TooLarge {
+        file: file.to_string(),
+        max_mb: limits.max_inflated_bytes / (1024 * 1024),
+    };
+    // Not a ZIP: the spreadsheet reader says what is wrong.
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        if let Ok(f) = zip.by_index_raw(i) {
+            declared = declared.saturating_add(f.size());
+        }
+    }
+    if declared > limits.max_inflated_bytes {
+        return Err(too_large());
+    }
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        // An entry this reader cannot unpack is not one the spreadsheet reader needs, or
+        // it says so itself.
+        let Ok(mut f) = zip.by_index(i) else { continue };
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            total += n as u64;
+            if total > limits.max_inflated_bytes {
+                return Err(too_large());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_workbook(
     file: &str,
     format: Format,
     bytes: &[u8],
+    limits: Limits,
 ) -> Result<(RawRows, BTreeSet<(u32, usize)>), ReadError> {
     let bad = |e: &dyn std::fmt::Display| ReadError::Spreadsheet {
         file: file.to_string(),
         message: e.to_string(),
     };
+    let too_many = || ReadError::TooManyRows {
+        file: file.to_string(),
+        max: limits.max_rows,
+    };
+    if format != Format::Xls {
+        check_inflated(file, bytes, limits)?;
+    }
     let cursor = Cursor::new(bytes);
+    if format == Format::Xlsx {
+        // Cell by cell, so that too many rows are refused before they are all in memory.
+        let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?;
+        let sheet = first_sheet(file, workbook.sheets_metadata())?;
+        let mut reader = workbook
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| bad(&e))?;
+        let dims = reader.dimensions();
+        if dims.end.0.saturating_sub(dims.start.0) >= limits.max_rows {
+            return Err(too_many());
+        }
+        // The declared dimension may be absent or lie: count the rows first, keeping
+        // nothing, so that a sheet of millions of rows is refused in little memory.
+        while let Some(cell) = reader.next_cell().map_err(|e| bad(&e))? {
+            if cell.get_position().0 >= limits.max_rows {
+                return Err(too_many());
+            }
+        }
+        drop(reader);
+        let mut reader = workbook
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| bad(&e))?;
+        let first_column = dims.start.1;
+        let mut rows: RawRows = Vec::new();
+        let mut numeric = BTreeSet::new();
+        while let Some(cell) = reader.next_cell().map_err(|e| bad(&e))? {
+            let (r, c) = cell.get_position();
+            if r >= limits.max_rows {
+                return Err(too_many());
+            }
+            let row = r.saturating_add(1);
+            let j = c.saturating_sub(first_column) as usize;
+            let value = Data::from(cell.get_value().clone());
+            if matches!(value, Data::Empty) {
+                continue;
+            }
+            if rows.last().is_none_or(|(n, _)| *n != row) {
+                rows.push((row, Vec::new()));
+            }
+            let cells = &mut rows.last_mut().expect("a row").1;
+            if cells.len() <= j {
+                cells.resize(j + 1, String::new());
+            }
+            if matches!(value, Data::Int(_) | Data::Float(_)) {
+                numeric.insert((row, j));
+            }
+            cells[j] = cell_text(&value);
+        }
+        rows.sort_by_key(|(row, _)| *row);
+        return Ok((rows, numeric));
+    }
     let mut workbook: Sheets<_> = match format {
-        Format::Xlsx => Sheets::Xlsx(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
         Format::Xlsb => Sheets::Xlsb(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
         Format::Xls => Sheets::Xls(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
         Format::Ods => Sheets::Ods(calamine::open_workbook_from_rs(cursor).map_err(|e| bad(&e))?),
-        Format::Csv => unreachable!("CSV is not a workbook"),
+        Format::Csv | Format::Xlsx => unreachable!("read above"),
     };
-    // The first visible worksheet (hidden sheets usually hold lookup lists), else the
-    // first worksheet.
-    let sheets = workbook.sheets_metadata();
-    let sheet = sheets
-        .iter()
-        .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
-        .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
-        .map(|s| s.name.clone())
-        .ok_or_else(|| ReadError::NoWorksheet {
-            file: file.to_string(),
-        })?;
+    let sheet = first_sheet(file, workbook.sheets_metadata())?;
     let range = workbook.worksheet_range(&sheet).map_err(|e| bad(&e))?;
+    if range.height() > limits.max_rows as usize {
+        return Err(too_many());
+    }
     let first_row = range.start().map_or(0, |(r, _)| r);
     let mut rows = Vec::with_capacity(range.height());
     let mut numeric = BTreeSet::new();
@@ -248,6 +398,19 @@ fn read_workbook(
         rows.push((row, cells));
     }
     Ok((rows, numeric))
+}
+
+/// The first visible worksheet (hidden sheets usually hold lookup lists), else the first
+/// worksheet.
+fn first_sheet(file: &str, sheets: &[calamine::Sheet]) -> Result<String, ReadError> {
+    sheets
+        .iter()
+        .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+        .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| ReadError::NoWorksheet {
+            file: file.to_string(),
+        })
 }
 
 /// The text a user typed to get this cell, as far as it can be told.
@@ -333,13 +496,48 @@ fn build_table(
         }
     }
     numeric.retain(|(row, _)| *row > header_row);
+    let totals_row = match data.last() {
+        Some((row, cells)) if is_totals_row(cells) => {
+            let first = cells
+                .iter()
+                .find(|c| !c.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            let row = *row;
+            data.pop();
+            Some((row, first))
+        }
+        _ => None,
+    };
     Ok(Table {
         file: file.to_string(),
         headers,
         rows: data,
         format,
         numeric_cells: numeric,
+        totals_row,
     })
+}
+
+/// A final row of an official template that sums the rows above: its first non-empty
+/// cell starts with "Tổng cộng" or "Tổng số" (case and diacritics ignored), or is "Cộng"
+/// (with its diacritics: "Công" is a name) alone or followed by ":" or a number.
+fn is_totals_row(cells: &[String]) -> bool {
+    let Some(first) = cells.iter().find(|c| !c.is_empty()) else {
+        return false;
+    };
+    let folded = fold(first);
+    let phrase = ["tong cong", "tong so"].iter().any(|word| {
+        folded
+            .strip_prefix(word)
+            .is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric()))
+    });
+    let lower = first.to_lowercase();
+    let bare = lower.strip_prefix("cộng").is_some_and(|rest| {
+        let rest = rest.trim_start();
+        rest.is_empty() || rest.starts_with(':') || rest.starts_with(|c: char| c.is_ascii_digit())
+    });
+    phrase || bare
 }
 
 #[cfg(test)]
@@ -353,6 +551,29 @@ mod tests {
         assert_eq!(number_text(-3.0), "-3");
         assert_eq!(number_text(1.5), "1.5");
         assert_eq!(number_text(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn totals_rows() {
+        let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert!(is_totals_row(&row(&["Tổng cộng: 10", "", ""])));
+        assert!(is_totals_row(&row(&["", "TỔNG SỐ", "10"])));
+        assert!(is_totals_row(&row(&["Cộng", "3"])));
+        assert!(is_totals_row(&row(&["Cộng: 3 hộ"])));
+        assert!(is_totals_row(&row(&["Tong cong"])));
+        assert!(!is_totals_row(&row(&["Công Văn Ba", "1980"])));
+        assert!(!is_totals_row(&row(&["Cộng Hòa", "1980"])));
+        assert!(!is_totals_row(&row(&["2884601-0001", "Tổng cộng"])));
+        assert!(!is_totals_row(&row(&["", ""])));
+    }
+
+    #[test]
+    fn encodings_named() {
+        // Windows-1258 bytes of Vietnamese letters: ă 0xE3, Đ 0xD0, a dot below 0xF2.
+        let vietnamese = b"Nguy\xEAn V\xE3n \xD0\xF4c, Tr\xE2\xF2n";
+        assert_eq!(likely_encoding(vietnamese), "Windows-1258 (Vietnamese)");
+        let western = b"Fran\xE7ois M\xFCller, Jos\xE9";
+        assert_eq!(likely_encoding(western), "Windows-1252 (Western European)");
     }
 
     #[test]

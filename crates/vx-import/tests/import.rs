@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use rust_xlsxwriter::{ExcelDateTime, Format as XlsxFormat, Workbook};
 use vx_domain::{Located, NewHousehold, NewPerson, RowProblem};
 use vx_import::{
-    parse_households, parse_people, parse_units, read_table, read_table_from_bytes, write_rejects,
-    Format, Parsed, ReadError, Table,
+    parse_households, parse_people, parse_units, read_table, read_table_from_bytes,
+    read_table_with_limits, write_rejects, Format, Limits, Parsed, ReadError, Table,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -772,4 +772,161 @@ proptest! {
         let _ = read_table_from_bytes("random.ods", &bytes);
         let _ = read_table_from_bytes("random.xls", &bytes);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Officials' files as they are, and limits (issue 14)
+
+/// An official template: a title, the header, two people (one birth a date-time cell),
+/// and the totals row "Tổng cộng: 2".
+fn official_template() -> Workbook {
+    let mut wb = Workbook::new();
+    let stamp = XlsxFormat::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "DANH SÁCH NHÂN KHẨU ẤP 1").unwrap();
+    for (c, h) in ["Mã hộ", "Họ và tên", "Ngày sinh", "Giới tính"]
+        .into_iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, h).unwrap();
+    }
+    ws.write_string(2, 0, "2884601-0001").unwrap();
+    ws.write_string(2, 1, "Nguyễn Văn An").unwrap();
+    let at = ExcelDateTime::parse_from_str("1977-07-07T13:45:00").unwrap();
+    ws.write_datetime_with_format(2, 2, &at, &stamp).unwrap();
+    ws.write_string(2, 3, "Nam").unwrap();
+    ws.write_string(3, 0, "2884601-0001").unwrap();
+    ws.write_string(3, 1, "Lê Thị Hoa").unwrap();
+    ws.write_string(3, 2, "1980").unwrap();
+    ws.write_string(3, 3, "Nữ").unwrap();
+    ws.write_string(4, 0, "Tổng cộng: 2").unwrap();
+    wb
+}
+
+#[test]
+fn an_official_template_with_a_totals_row_and_date_time_cells_imports() {
+    let bytes = official_template().save_to_buffer().unwrap();
+    let t = read_table_from_bytes("mau.xlsx", &bytes).unwrap();
+    assert_eq!(t.totals_row, Some((5, "Tổng cộng: 2".to_string())));
+    assert_eq!(t.rows.len(), 2);
+    let p = people(&t);
+    assert!(p.is_clean(), "{:?}", lines(&p.problems));
+    assert_eq!(
+        p.rows.iter().map(person).collect::<Vec<_>>(),
+        [
+            "3: 2884601-0001 | Nguyễn Văn An | 1977-07-07 | male | - | - | other",
+            "4: 2884601-0001 | Lê Thị Hoa | 1980 | female | - | - | other",
+        ]
+    );
+    // A last row that is a person stays.
+    let t = table(
+        "people.csv",
+        "household_code,full_name,birth,sex\nH1,Công Văn Ba,1980,nam\n",
+    );
+    assert_eq!((t.totals_row, t.rows.len()), (None, 1));
+}
+
+#[test]
+fn formula_like_names_are_refused_as_the_message_says() {
+    let t = table(
+        "people.csv",
+        "household_code,full_name,birth,sex\n\
+         H1,\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",1980,nam\n\
+         H1,@Lê Văn A,1980,nam\n\
+         H1,Nguyễn Thị Ánh-Tuyết,1980,nữ\n",
+    );
+    let p = people(&t);
+    assert_eq!(p.rows.len(), 1);
+    let problems = lines(&p.problems);
+    assert_eq!(problems.len(), 2);
+    for line in &problems {
+        assert!(
+            line.contains("without digits or any of < > = \" ; and not starting with + - @"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_megabyte_cell_is_quoted_in_80_characters() {
+    let long = "A".repeat(1_000_000);
+    let t = table(
+        "people.csv",
+        &format!("household_code,full_name,birth,sex\nH1,Lê Văn A,{long},nam\n"),
+    );
+    let p = people(&t);
+    let line = &lines(&p.problems)[0];
+    assert!(line.len() < 300, "{} bytes", line.len());
+    assert!(
+        line.contains(&format!("\"{}\"… (1000000 characters)", "A".repeat(80))),
+        "{line}"
+    );
+}
+
+#[test]
+fn text_that_is_not_utf8_names_the_likely_encoding() {
+    // "Nguyễn Văn Đức" saved by Excel as CSV on a Vietnamese Windows: Windows-1258.
+    let e = read_table_from_bytes(
+        "nhan-khau.csv",
+        b"household_code,full_name\nH1,Nguy\xEA\xDEn V\xE3n \xD0\xF4\xECc\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("row 2: the text is not UTF-8 (it looks like Windows-1258 (Vietnamese))"),
+        "{e}"
+    );
+    let e = read_table_from_bytes("people.csv", b"household_code,full_name\nH1,Fran\xE7ois\n")
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("Windows-1252 (Western European)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn spreadsheets_beyond_the_limits_are_refused_whole() {
+    let bytes = people_workbook().save_to_buffer().unwrap();
+    let roomy = Limits::default();
+    assert!(read_table_with_limits("p.xlsx", &bytes, roomy).is_ok());
+    let e = read_table_with_limits(
+        "p.xlsx",
+        &bytes,
+        Limits {
+            max_rows: 5,
+            ..roomy
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.xlsx: more than 5 rows (the limit); split it into smaller files"
+    );
+    let e = read_table_with_limits(
+        "p.xlsx",
+        &bytes,
+        Limits {
+            max_inflated_bytes: 4 * 1024 * 1024 / 1024,
+            ..roomy
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, ReadError::TooLarge { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("p.xlsx: the spreadsheet unpacks to more than"),
+        "{e}"
+    );
+    // CSV has no row limit (a province's people are more than Excel's million rows).
+    let csv = "household_code,full_name\nH1,A\nH2,B\nH3,C\n";
+    let t = read_table_with_limits(
+        "p.csv",
+        csv.as_bytes(),
+        Limits {
+            max_rows: 3,
+            ..roomy
+        },
+    )
+    .unwrap();
+    assert_eq!(t.rows.len(), 3);
 }

@@ -24,6 +24,7 @@ mod auth;
 pub mod bench;
 mod bulk;
 mod epi;
+mod identity;
 mod import;
 pub mod ops;
 mod registry;
@@ -35,6 +36,7 @@ mod zones;
 
 pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, NewUser, SessionInfo, User};
+pub use identity::IdentityReview;
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};
 pub use situation::{

@@ -98,7 +98,7 @@ impl From<HouseholdRow> for Household {
             data: NewHousehold {
                 code: HouseholdCode::parse(&r.code).expect("stored codes are valid"),
                 unit_code: UnitCode::parse(&r.unit_code).expect("stored codes are valid"),
-                head_name: PersonName::parse(&r.head_name).expect("stored names are valid"),
+                head_name: PersonName::from_stored(&r.head_name),
                 address: r.address,
                 phone: r
                     .phone
@@ -144,7 +144,7 @@ impl From<PersonRow> for Person {
             data: NewPerson {
                 household_code: HouseholdCode::parse(&r.household_code)
                     .expect("stored codes are valid"),
-                full_name: PersonName::parse(&r.full_name).expect("stored names are valid"),
+                full_name: PersonName::from_stored(&r.full_name),
                 birth: match r.birth_date {
                     Some(d) => Birth::Date(d),
                     None => Birth::Year(r.birth_year),
@@ -170,17 +170,11 @@ impl From<PersonRow> for Person {
     }
 }
 
-fn birth_columns(b: &Birth) -> (Option<NaiveDate>, i32) {
+pub(crate) fn birth_columns(b: &Birth) -> (Option<NaiveDate>, i32) {
     match b {
         Birth::Date(d) => (Some(*d), b.year()),
         Birth::Year(y) => (None, *y),
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct HouseholdIds {
-    id: i64,
-    unit_id: i64,
 }
 
 /// A stored person as an import sees it.
@@ -417,7 +411,11 @@ impl Store {
     }
 
     /// Refuses a person whose citizen ID or natural key another person holds.
-    async fn check_person_unique(&self, person: &NewPerson, except: Option<i64>) -> Result<()> {
+    pub(crate) async fn check_person_unique(
+        &self,
+        person: &NewPerson,
+        except: Option<i64>,
+    ) -> Result<()> {
         let except = except.unwrap_or(0);
         let clash: Option<(i64, String)> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, full_name FROM people WHERE id <> $1 AND (natural_key = $2 OR citizen_id = $3) LIMIT 1",
@@ -546,7 +544,8 @@ impl Store {
     // Imports
 
     /// Imports households: all or nothing unless `skip_bad_rows`; a row equal to what is
-    /// stored changes nothing, a different one updates it (audited).
+    /// stored changes nothing, a different one updates it (audited). Fields a file does not
+    /// give (`opts.kept`) keep their stored values.
     pub async fn import_households(
         &self,
         actor: &Actor,
@@ -586,10 +585,15 @@ impl Store {
                 }
             };
             match existing.get(h.code.as_str()) {
-                Some(old) if old.data == h => summary.unchanged += 1,
                 Some(old) => {
-                    summary.updated += 1;
-                    updates.push((old.clone(), h, unit.id));
+                    let kept = opts.kept.get(&row).map_or(&[][..], Vec::as_slice);
+                    let h = h.applied_to(&old.data, kept);
+                    if old.data == h {
+                        summary.unchanged += 1;
+                    } else {
+                        summary.updated += 1;
+                        updates.push((old.clone(), h, unit.id));
+                    }
                 }
                 None => {
                     summary.created += 1;
@@ -665,57 +669,59 @@ impl Store {
         Ok(out)
     }
 
-    /// (id, unit id) of the households with these codes.
-    async fn household_ids_by_codes<'a>(
-        &self,
-        codes: impl Iterator<Item = &'a str>,
-    ) -> Result<HashMap<String, HouseholdIds>> {
-        let mut codes: Vec<&str> = codes.collect();
-        codes.sort_unstable();
-        codes.dedup();
-        let mut out = HashMap::with_capacity(codes.len());
-        for chunk in codes.chunks(CHUNK) {
-            let rows: Vec<(String, i64, i64)> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new("SELECT code, id, unit_id FROM households WHERE code IN (");
+    /// The households with these codes or ids, with the commune each lies in.
+    async fn households_at(&self, by: HouseholdsBy) -> Result<HashMap<String, HouseholdAt>> {
+        let (column, mut keys): (&str, Vec<String>) = match by {
+            HouseholdsBy::Codes(codes) => ("h.code", codes),
+            HouseholdsBy::Ids(ids) => ("h.id", ids.iter().map(i64::to_string).collect()),
+        };
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let rows: Vec<(String, i64, i64, String, String)> = with_pool!(self, p => {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT h.code, h.id, h.unit_id, u.path, u.level FROM households h \
+                     JOIN units u ON u.id = h.unit_id WHERE {column} IN ("
+                ));
                 let mut sep = qb.separated(", ");
-                for c in chunk {
-                    sep.push_bind(*c);
+                for k in chunk {
+                    if column == "h.id" {
+                        sep.push_bind(k.parse::<i64>().unwrap_or(0));
+                    } else {
+                        sep.push_bind(k.as_str());
+                    }
                 }
                 qb.push(")");
                 qb.build_query_as().fetch_all(p).await?
             });
-            out.extend(
-                rows.into_iter()
-                    .map(|(code, id, unit_id)| (code, HouseholdIds { id, unit_id })),
-            );
+            for (code, id, unit_id, path, level) in rows {
+                let key = if column == "h.id" {
+                    id.to_string()
+                } else {
+                    code
+                };
+                let commune = commune_path(&path, &level);
+                out.insert(
+                    key,
+                    HouseholdAt {
+                        id,
+                        unit_id,
+                        commune,
+                    },
+                );
+            }
         }
         Ok(out)
     }
 
     /// Stored people by natural key, for matching an import: lean rows, no unit join.
     async fn people_by_keys(&self, keys: &[String]) -> Result<HashMap<String, Stored>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            natural_key: String,
-            id: i64,
-            household_id: i64,
-            household_code: String,
-            full_name: String,
-            birth_date: Option<NaiveDate>,
-            birth_year: i32,
-            sex: String,
-            citizen_id: Option<String>,
-            phone: Option<String>,
-            relation: String,
-        }
         let mut out = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
-            let rows: Vec<Row> = with_pool!(self, p => {
-                let mut qb = QueryBuilder::new(
-                    "SELECT x.natural_key, x.id, x.household_id, h.code AS household_code, x.full_name, \
-                     x.birth_date, x.birth_year, x.sex, x.citizen_id, x.phone, x.relation \
-                     FROM people x JOIN households h ON h.id = x.household_id WHERE x.natural_key IN (",
-                );
+            let rows: Vec<StoredRow> = with_pool!(self, p => {
+                let mut qb = QueryBuilder::new(STORED_SELECT);
+                qb.push("x.natural_key IN (");
                 let mut sep = qb.separated(", ");
                 for k in chunk {
                     sep.push_bind(k.as_str());
@@ -724,38 +730,41 @@ impl Store {
                 qb.build_query_as().fetch_all(p).await?
             });
             for r in rows {
-                let data = PersonRow {
-                    id: r.id,
-                    household_id: r.household_id,
-                    household_code: r.household_code,
-                    unit_id: 0,
-                    unit_code: "0".into(),
-                    full_name: r.full_name,
-                    birth_date: r.birth_date,
-                    birth_year: r.birth_year,
-                    sex: r.sex,
-                    citizen_id: r.citizen_id,
-                    phone: r.phone,
-                    relation: r.relation,
-                    active: true,
-                };
-                let person = Person::from(data);
-                out.insert(
-                    r.natural_key,
-                    Stored {
-                        id: person.id,
-                        household_id: person.household_id,
-                        data: person.data,
-                    },
-                );
+                out.insert(r.natural_key.clone(), Stored::from(r));
             }
         }
         Ok(out)
     }
 
-    /// Imports people into existing households. Rows match stored people by citizen ID, or
-    /// by household, folded name and birth; a person first registered without a citizen ID
-    /// is matched by the latter and gets the ID. All or nothing unless `skip_bad_rows`.
+    /// The stored people of these households, for matching rows whose key finds no one.
+    async fn people_of_households(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Stored>>> {
+        let mut out: HashMap<i64, Vec<Stored>> = HashMap::new();
+        for chunk in ids.chunks(CHUNK) {
+            let rows: Vec<StoredRow> = with_pool!(self, p => {
+                let mut qb = QueryBuilder::new(STORED_SELECT);
+                qb.push("x.household_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            for r in rows {
+                let stored = Stored::from(r);
+                out.entry(stored.household_id).or_default().push(stored);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Imports people into existing households, by the rules of `docs/registry.md`. A row
+    /// names a stored person by citizen ID, or by household, folded name and agreeing
+    /// birth; a person first registered without a citizen ID is matched by the latter and
+    /// gets the ID. A row whose citizen ID belongs to someone else (another name or birth),
+    /// or that moves a person to another commune outside `opts.access`, is held for
+    /// review, not applied. Fields a file does not give (`opts.kept`) keep their stored
+    /// values. All or nothing unless `skip_bad_rows`.
     pub async fn import_people(
         &self,
         actor: &Actor,
@@ -764,7 +773,11 @@ impl Store {
     ) -> Result<ImportSummary> {
         let mut problems = Vec::new();
         let households = self
-            .household_ids_by_codes(rows.iter().map(|r| r.value.household_code.as_str()))
+            .households_at(HouseholdsBy::Codes(
+                rows.iter()
+                    .map(|r| r.value.household_code.as_str().to_string())
+                    .collect(),
+            ))
             .await?;
         let fallback_key = |p: &NewPerson| {
             format!(
@@ -783,11 +796,31 @@ impl Store {
         }
         let existing = self.people_by_keys(&keys).await?;
         drop(keys);
+        // Rows whose key finds no one may still name a stored person of their household:
+        // one whose citizen ID the file does not carry, or whose birth the file gives as
+        // a bare year.
+        let mut unmatched_households: Vec<i64> = rows
+            .iter()
+            .filter(|r| {
+                !existing.contains_key(&r.value.natural_key())
+                    && (r.value.citizen_id.is_none()
+                        || !existing.contains_key(&fallback_key(&r.value)))
+            })
+            .filter_map(|r| {
+                households
+                    .get(r.value.household_code.as_str())
+                    .map(|h| h.id)
+            })
+            .collect();
+        unmatched_households.sort_unstable();
+        unmatched_households.dedup();
+        let members = self.people_of_households(&unmatched_households).await?;
+        let no_kept = Vec::new();
 
+        // First pass: what each row names.
         let mut seen: HashMap<String, u32> = HashMap::with_capacity(rows.len());
-        let mut creates: Vec<(NewPerson, i64, i64, String)> = Vec::new();
-        let mut updates: Vec<(Stored, NewPerson, i64, i64, String)> = Vec::new();
-        let mut summary = ImportSummary::default();
+        let mut seen_people: HashMap<i64, u32> = HashMap::with_capacity(rows.len());
+        let mut plans: Vec<Plan<'_>> = Vec::with_capacity(rows.len());
         for Located { row, value: person } in rows {
             let key = person.natural_key();
             if let Some(first) = seen.insert(key.clone(), row) {
@@ -811,28 +844,147 @@ impl Store {
                 ));
                 continue;
             };
-            let old = existing.get(&key).or_else(|| {
-                person
+            let named = match existing.get(&key) {
+                Some(old) if person.citizen_id.is_some() => Some((old.clone(), Named::ByCitizenId)),
+                Some(old) => Some((old.clone(), Named::InHousehold)),
+                None => person
                     .citizen_id
                     .as_ref()
                     .and_then(|_| existing.get(&fallback_key(&person)))
-            });
-            match old {
-                Some(old) if old.data == person && old.household_id == hh.id => {
-                    summary.unchanged += 1
+                    .or_else(|| member_named(members.get(&hh.id), &person))
+                    .map(|old| (old.clone(), Named::InHousehold)),
+            };
+            if let Some((old, _)) = &named {
+                if let Some(first) = seen_people.insert(old.id, row) {
+                    problems.push(RowProblem::new(
+                        row,
+                        "full_name",
+                        format!("same person as row {first}"),
+                    ));
+                    continue;
                 }
-                Some(old) => {
-                    summary.updated += 1;
-                    updates.push((old.clone(), person, hh.id, hh.unit_id, key));
+            }
+            plans.push((row, person, hh, named));
+        }
+        // The communes of the stored people whose household a row changes.
+        let mut old_households = self
+            .households_at(HouseholdsBy::Ids(
+                plans
+                    .iter()
+                    .filter_map(|(_, _, hh, n)| {
+                        n.as_ref()
+                            .map(|(old, _)| old.household_id)
+                            .filter(|id| *id != hh.id)
+                    })
+                    .collect(),
+            ))
+            .await?;
+
+        let mut creates: Vec<(NewPerson, i64, i64, String)> = Vec::new();
+        let mut updates: Vec<(Stored, NewPerson, i64, i64, String, bool)> = Vec::new();
+        let mut holds: Vec<Hold> = Vec::new();
+        let mut summary = ImportSummary::default();
+        for (row, person, hh, named) in plans {
+            let kept = opts.kept.get(&row).unwrap_or(&no_kept);
+            let Some((old, how)) = named else {
+                summary.created += 1;
+                let key = person.natural_key();
+                creates.push((person, hh.id, hh.unit_id, key));
+                continue;
+            };
+            let new = person.applied_to(&old.data, kept);
+            let hold = |kind: &'static str,
+                        column: &str,
+                        reason: String,
+                        unit_id: i64,
+                        proposed: &NewPerson| Hold {
+                row,
+                column: column.to_string(),
+                kind,
+                person_id: old.id,
+                unit_id,
+                target_unit_id: hh.unit_id,
+                proposed: proposed.clone(),
+                reason,
+            };
+            let old_hh = if old.household_id == hh.id {
+                hh.clone()
+            } else {
+                old_households
+                    .remove(&old.household_id.to_string())
+                    .ok_or_else(|| {
+                        StoreError::NotFound(format!("household {}", old.household_id))
+                    })?
+            };
+            if how == Named::ByCitizenId && person.identity_clash(&old.data).is_some() {
+                let id = person.citizen_id.as_ref().expect("named by citizen ID");
+                holds.push(hold(
+                    "identity",
+                    "citizen_id",
+                    format!(
+                        "{id} already belongs to {} ({}); held for review",
+                        old.data.full_name, old.data.household_code
+                    ),
+                    old_hh.unit_id,
+                    // Someone else: nothing of the stored person is kept.
+                    &person,
+                ));
+                continue;
+            }
+            if let (Some(stored_id), Some(row_id)) = (&old.data.citizen_id, &new.citizen_id) {
+                if stored_id != row_id {
+                    holds.push(hold(
+                        "citizen_id",
+                        "citizen_id",
+                        format!(
+                            "{} ({}) already has citizen ID {stored_id}, not {row_id}; held for review",
+                            old.data.full_name, old.data.household_code
+                        ),
+                        old_hh.unit_id,
+                        &new,
+                    ));
+                    continue;
                 }
-                None => {
-                    summary.created += 1;
-                    creates.push((person, hh.id, hh.unit_id, key));
-                }
+            }
+            let moves = old_hh.commune != hh.commune;
+            if moves
+                && !opts.access.as_ref().is_none_or(|a| {
+                    a.path_in_scope(&old_hh.commune) && a.path_in_scope(&hh.commune)
+                })
+            {
+                holds.push(hold(
+                    "move",
+                    "household_code",
+                    format!(
+                        "{} lives in household {} of another commune: a move between communes \
+                         needs a user whose scope covers both; held for review",
+                        old.data.full_name, old.data.household_code
+                    ),
+                    old_hh.unit_id,
+                    &new,
+                ));
+                continue;
+            }
+            if new == old.data && old.household_id == hh.id {
+                summary.unchanged += 1;
+            } else {
+                summary.updated += 1;
+                summary.moved += u64::from(moves);
+                let key = new.natural_key();
+                updates.push((old, new, hh.id, hh.unit_id, key, moves));
             }
         }
         settle_problems(problems, opts, &mut summary)?;
-        if opts.dry_run || (creates.is_empty() && updates.is_empty()) {
+        // A row held again (the same file imported twice) is not queued twice.
+        let queued = self
+            .open_holds(&holds.iter().map(|h| h.person_id).collect::<Vec<_>>())
+            .await?;
+        summary.held = holds
+            .iter()
+            .map(|h| RowProblem::new(h.row, &h.column, h.reason.clone()))
+            .collect();
+        holds.retain(|h| !queued.contains(&(h.person_id, h.proposed_json())));
+        if opts.dry_run || (creates.is_empty() && updates.is_empty() && holds.is_empty()) {
             return Ok(summary);
         }
         let now = Utc::now();
@@ -860,15 +1012,147 @@ impl Store {
                 })
                 .collect();
             tx.bulk_insert("people", &PEOPLE_COLUMNS, &cells).await?;
-            for (old, person, hh_id, unit_id, key) in &updates {
+            for (old, person, hh_id, unit_id, key, moves) in &updates {
                 bind_person!(sqlx::query(PERSON_UPDATE), *hh_id, *unit_id, key.as_str(), person)
                     .bind(Some(batch)).bind(now).bind(old.id)
                     .execute(&mut *tx).await?;
-                audit_log!(tx, actor, "update", "person", old.id, Some(&old.data), Some(person));
+                let action = if *moves { "move" } else { "update" };
+                audit_log!(tx, actor, action, "person", old.id, Some(&old.data), Some(person));
+            }
+            for h in &holds {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO identity_reviews (kind, person_id, unit_id, target_unit_id, proposed, \
+                     reason, import_id, file_name, row_number, actor, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(h.kind).bind(h.person_id).bind(h.unit_id).bind(h.target_unit_id)
+                .bind(h.proposed_json()).bind(&h.reason).bind(batch).bind(&opts.file_name)
+                .bind(i64::from(h.row)).bind(&actor.name).bind(now)
+                .fetch_one(&mut *tx).await?;
+                audit_log!(tx, actor, "hold", "identity_review", id, None::<&()>, Some(&h.proposed));
             }
             audit_log!(tx, actor, "import", "import_batch", batch, None::<&()>, Some(&summary));
             tx.commit().await?;
         });
         Ok(summary)
+    }
+}
+
+/// A row of a people import: its number, the person, its household, and the stored person
+/// it names (and how), if any.
+type Plan<'a> = (u32, NewPerson, &'a HouseholdAt, Option<(Stored, Named)>);
+
+/// How a row named a stored person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    /// By its citizen ID: the row must describe the same person (name, birth).
+    ByCitizenId,
+    /// In the row's household, by folded name and agreeing birth.
+    InHousehold,
+}
+
+/// A row held for identity review.
+struct Hold {
+    row: u32,
+    column: String,
+    kind: &'static str,
+    person_id: i64,
+    unit_id: i64,
+    target_unit_id: i64,
+    proposed: NewPerson,
+    reason: String,
+}
+
+impl Hold {
+    fn proposed_json(&self) -> String {
+        serde_json::to_string(&self.proposed).expect("a person serialises")
+    }
+}
+
+enum HouseholdsBy {
+    Codes(Vec<String>),
+    Ids(Vec<i64>),
+}
+
+/// A household as an import sees it: where it is, down to its commune.
+#[derive(Debug, Clone)]
+struct HouseholdAt {
+    id: i64,
+    unit_id: i64,
+    /// The path of its commune (its unit's, or its hamlet's parent's).
+    commune: String,
+}
+
+/// The commune's path of a unit where households live: a hamlet's parent, or the commune.
+fn commune_path(path: &str, level: &str) -> String {
+    if level == Level::Hamlet.as_str() {
+        let trimmed = path.trim_end_matches('/');
+        match trimmed.rfind('/') {
+            Some(i) => trimmed[..=i].to_string(),
+            None => path.to_string(),
+        }
+    } else {
+        path.to_string()
+    }
+}
+
+/// The stored member of a household the row names: same folded name and agreeing birth,
+/// the exact birth first. (A member with another citizen ID is named too: the row is then
+/// held, see `import_people`.)
+fn member_named<'a>(members: Option<&'a Vec<Stored>>, person: &NewPerson) -> Option<&'a Stored> {
+    let folded = person.full_name.folded();
+    let candidates: Vec<&Stored> = members?
+        .iter()
+        .filter(|m| m.data.full_name.folded() == folded && m.data.birth.agrees_with(&person.birth))
+        .collect();
+    candidates
+        .iter()
+        .find(|m| m.data.birth == person.birth)
+        .or_else(|| candidates.first())
+        .copied()
+}
+
+const STORED_SELECT: &str =
+    "SELECT x.natural_key, x.id, x.household_id, h.code AS household_code, \
+     x.full_name, x.birth_date, x.birth_year, x.sex, x.citizen_id, x.phone, x.relation \
+     FROM people x JOIN households h ON h.id = x.household_id WHERE ";
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    natural_key: String,
+    id: i64,
+    household_id: i64,
+    household_code: String,
+    full_name: String,
+    birth_date: Option<NaiveDate>,
+    birth_year: i32,
+    sex: String,
+    citizen_id: Option<String>,
+    phone: Option<String>,
+    relation: String,
+}
+
+impl From<StoredRow> for Stored {
+    fn from(r: StoredRow) -> Stored {
+        let person = Person::from(PersonRow {
+            id: r.id,
+            household_id: r.household_id,
+            household_code: r.household_code,
+            unit_id: 0,
+            unit_code: "0".into(),
+            full_name: r.full_name,
+            birth_date: r.birth_date,
+            birth_year: r.birth_year,
+            sex: r.sex,
+            citizen_id: r.citizen_id,
+            phone: r.phone,
+            relation: r.relation,
+            active: true,
+        });
+        Stored {
+            id: person.id,
+            household_id: person.household_id,
+            data: person.data,
+        }
     }
 }

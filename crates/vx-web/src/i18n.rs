@@ -248,7 +248,7 @@ table! {
     ErrHouseholdCode => "Mã hộ gồm 1–32 chữ, số hoặc - _ / .", "1 to 32 letters, digits or - _ / .";
     ErrUnitNotFound => "Không tìm thấy đơn vị này trong phạm vi của bạn.", "No such unit in your scope.";
     ErrUnitHolds => "Hộ gia đình phải thuộc một ấp (hoặc xã không có ấp).", "A household belongs to a hamlet (or a commune without hamlets).";
-    ErrName => "Họ tên gồm 1–100 chữ cái, không có số.", "1 to 100 letters, without digits.";
+    ErrName => "Họ tên gồm 1–100 ký tự, không có chữ số hay < > = \" ; và không bắt đầu bằng + - @.", "1 to 100 characters, without digits or any of < > = \" ; and not starting with + - @.";
     ErrPhone => "Không phải số điện thoại Việt Nam (0xxxxxxxxx hoặc +84xxxxxxxxx).", "Not a Vietnamese phone number (0xxxxxxxxx or +84xxxxxxxxx).";
     ErrBirthFormat => "Nhập ngày NN/TT/NNNN hoặc năm NNNN.", "Enter a date DD/MM/YYYY or a year YYYY.";
     ErrBirthFuture => "Ngày sinh ở tương lai.", "The birth is in the future.";

@@ -32,6 +32,7 @@ mod cache;
 mod epi;
 mod error;
 mod i18n;
+mod identity;
 mod input;
 mod ops;
 mod pages;
@@ -117,6 +118,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(epi::routes())
+        .merge(identity::routes())
         .merge(zones::routes())
         .merge(ops::routes())
         .merge(situation::routes())

@@ -3,6 +3,7 @@
 //! record's tests.
 
 mod epi;
+mod identity;
 mod ops;
 mod zones;
 

@@ -254,6 +254,7 @@ pub(crate) async fn import_table(
         skip_bad_rows: skip_bad_rows || !problems.is_empty(),
         file_name: table.file.clone(),
         sha256,
+        ..Default::default()
     };
     let would_write = !opts.dry_run;
     let actor = viewer.user.actor();

@@ -4,6 +4,7 @@
 
 mod clock;
 mod epi;
+mod identity;
 mod ops;
 mod situation;
 mod zones;
