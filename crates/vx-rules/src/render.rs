@@ -309,8 +309,14 @@ pub fn render_reason(rs: &RuleSet, r: &Reason, lang: Lang) -> String {
                 (false, _, _) => lang.pick("không tăng", "no raise").to_owned(),
                 (true, true, _) if !r.decided => lang
                     .pick(
-                        "không tăng thêm: cùng tiêu chí đã tăng 1 mức",
-                        "no further raise: its criterion already raised one level",
+                        "không tăng thêm (cùng tiêu chí đã tăng, hoặc đã ở mức cao nhất)",
+                        "no further raise (its criterion already raised it, or at the top)",
+                    )
+                    .to_owned(),
+                (true, false, _) if !r.decided => lang
+                    .pick(
+                        "không tăng thêm: đã ở cấp cao nhất",
+                        "no further raise: already at the highest level",
                     )
                     .to_owned(),
                 (true, true, Lang::Vi) => {

@@ -1796,6 +1796,14 @@ fn decision_218_transmission_and_response() {
         ..ind
     };
     assert_eq!(one(&rs, feb, medium).level, Level::Red);
+    // Deaths above 6 per 100,000 cannot raise level 4 further, and the reason says so.
+    let dead = Indicators {
+        deaths_7d: Some(2),
+        ..medium
+    };
+    let o = one(&rs, feb, dead);
+    assert_eq!(o.level, Level::Red);
+    assert!(explain(&rs, &o, Lang::Vi).contains("đã ở cấp cao nhất"));
     let calm = Indicators {
         all_cases_7d: Some(10),
         fully_vaccinated_pct: Some(80.0),
