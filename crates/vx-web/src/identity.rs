@@ -17,7 +17,7 @@ use vx_store::{IdentityReview, StoreError};
 use crate::auth::{PageViewer, Viewer};
 use crate::error::{AppError, PageError};
 use crate::i18n::Lang;
-use crate::pages::{layout, Ctx};
+use crate::pages::{layout, settle_form, Ctx};
 use crate::{scope, AppState};
 
 type PageResult = Result<Response, PageError>;
@@ -166,17 +166,9 @@ async fn draw(
                         @if !r.note.is_empty() { " · " (r.note) } }
                     td { @if r.status == "open" && may_settle(v)
                         && v.access.path_in_scope(&r.unit_path) && v.access.path_in_scope(&r.target_path) {
-                        form method="post" action={"/identity/" (r.id) "/settle"} {
-                            input type="hidden" name="csrf" value=(v.csrf());
-                            input type="hidden" name="unit" value=(unit.code);
-                            div.field.check { input id={"apply-" (r.id)} type="radio" name="choice" value="apply"; " "
-                                label for={"apply-" (r.id)} { (t(lang, S::Apply)) } }
-                            div.field.check { input id={"reject-" (r.id)} type="radio" name="choice" value="reject" checked; " "
-                                label for={"reject-" (r.id)} { (t(lang, S::Reject)) } }
-                            div.field { label for={"note-" (r.id)} { (t(lang, S::Note)) }
-                                input id={"note-" (r.id)} type="text" name="note" required; }
-                            button type="submit" { (t(lang, S::Settle)) }
-                        }
+                        (settle_form(&format!("/identity/{}/settle", r.id), v.csrf(), unit.code.as_str(), r.id,
+                            [("apply", t(lang, S::Apply), false), ("reject", t(lang, S::Reject), true)],
+                            t(lang, S::Note), t(lang, S::Settle)))
                     } }
                 } } }
             } }

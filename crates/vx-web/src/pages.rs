@@ -1680,3 +1680,29 @@ async fn audit_page(
     };
     ok(layout(&ctx, Some(&v), ctx.t(T::AuditLog), body))
 }
+
+/// The form that settles one held item on a review page (result conflicts, identity reviews):
+/// two choices as radio buttons (`(value, label, checked)`), a required note, a submit button.
+pub(crate) fn settle_form(
+    action: &str,
+    csrf: &str,
+    unit: &str,
+    id: i64,
+    choices: [(&str, &str, bool); 2],
+    note: &str,
+    submit: &str,
+) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="unit" value=(unit);
+            @for (value, label, checked) in choices {
+                div.field.check { input id={(value) "-" (id)} type="radio" name="choice" value=(value) checked[checked]; " "
+                    label for={(value) "-" (id)} { (label) } }
+            }
+            div.field { label for={"note-" (id)} { (note) }
+                input id={"note-" (id)} type="text" name="note" required; }
+            button type="submit" { (submit) }
+        }
+    }
+}

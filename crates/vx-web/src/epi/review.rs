@@ -24,7 +24,7 @@ use super::api::{import_table, lab_name, may_upload, UploadAnswer, MAX_UPLOAD};
 use crate::auth::{PageViewer, Viewer};
 use crate::error::{AppError, PageError};
 use crate::i18n::Lang;
-use crate::pages::{enc, layout, Ctx};
+use crate::pages::{enc, layout, settle_form, Ctx};
 use crate::{scope, AppState};
 
 type PageResult = Result<Response, PageError>;
@@ -757,17 +757,9 @@ async fn draw_conflicts(
                         @if let Some(by) = &c.resolved_by { " · " (by) }
                         @if !c.note.is_empty() { " · " (c.note) } }
                     td { @if c.status == ConflictStatus::Open && may {
-                        form method="post" action={"/conflicts/" (c.id) "/resolve"} {
-                            input type="hidden" name="csrf" value=(v.csrf());
-                            input type="hidden" name="unit" value=(unit.code);
-                            div.field.check { input id={"keep-" (c.id)} type="radio" name="choice" value="keep" checked; " "
-                                label for={"keep-" (c.id)} { (t(lang, R::Keep)) } }
-                            div.field.check { input id={"replace-" (c.id)} type="radio" name="choice" value="replace"; " "
-                                label for={"replace-" (c.id)} { (t(lang, R::Replace)) } }
-                            div.field { label for={"note-" (c.id)} { (t(lang, R::Note)) }
-                                input id={"note-" (c.id)} type="text" name="note" required; }
-                            button type="submit" { (t(lang, R::Resolve)) }
-                        }
+                        (settle_form(&format!("/conflicts/{}/resolve", c.id), v.csrf(), unit.code.as_str(), c.id,
+                            [("keep", t(lang, R::Keep), true), ("replace", t(lang, R::Replace), false)],
+                            t(lang, R::Note), t(lang, R::Resolve)))
                     } }
                 } } }
             } }
