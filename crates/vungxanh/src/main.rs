@@ -44,9 +44,14 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
-        /// Mark cookies Secure (behind HTTPS).
+        /// Mark cookies Secure and send Strict-Transport-Security (behind HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy (an address or a network, e.g. 10.0.0.0/8) whose
+        /// X-Forwarded-For names the client, for the failed-login back-off and the logs.
+        /// Repeat for several. The proxy must pass the Host header through.
+        #[arg(long = "trust-proxy", value_name = "CIDR", value_parser = vx_web::parse_proxy)]
+        trust_proxy: Vec<vx_web::IpNet>,
         /// Serve as of this day (YYYY-MM-DD; training, replays): pages and the API show it
         /// when no date is asked for, and the header names it. Default: today in Vietnam.
         #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
@@ -63,6 +68,9 @@ enum Command {
     /// Manage API tokens for machine clients (laboratories).
     #[command(subcommand)]
     Token(users::TokenCommand),
+    /// Sign-in sessions: end every session of a user (a lost phone).
+    #[command(subcommand)]
+    Session(users::SessionCommand),
     /// Create (once) and serve a demo: Châu Thành district, Bến Tre, Aug–Sep 2021, synthetic people.
     Demo(demo::DemoArgs),
     /// Write deterministic synthetic data in the interchange formats.
@@ -103,11 +111,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             bind,
             secure_cookies,
+            trust_proxy,
             as_of,
         } => {
             let store = open(&cli.database).await?;
             let config = vx_web::WebConfig {
                 secure_cookies,
+                trusted_proxies: trust_proxy,
                 as_of: as_of.and_then(|a| a.0),
                 ..Default::default()
             };
@@ -124,6 +134,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::User(cmd) => users::user(&open(&cli.database).await?, cmd).await,
         Command::Token(cmd) => users::token(&open(&cli.database).await?, cmd).await,
+        Command::Session(cmd) => users::session(&open(&cli.database).await?, cmd).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Gen(args) => gen::run(args),
         Command::Bench(args) => bench::run(args, &cli.database).await,

@@ -35,6 +35,18 @@ pub enum TokenCommand {
         #[arg(long, default_value = "api")]
         name: String,
     },
+    /// List API tokens (id, user, name, created, revoked), of one user or all.
+    List { username: Option<String> },
+    /// Revoke an API token by its id (from `token list`): every server refuses it from the
+    /// next request on.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum SessionCommand {
+    /// End every sign-in session of a user, on every server at once (audited). API tokens
+    /// are revoked with `token revoke`.
+    Revoke { username: String },
 }
 
 pub fn random_password() -> String {
@@ -100,6 +112,57 @@ pub async fn token(store: &Store, cmd: TokenCommand) -> Result<()> {
                 .create_api_token(&Actor::system("cli"), user.id, &name, &hash)
                 .await?;
             println!("token for {username} ({name}), shown once:\n{secret}");
+            Ok(())
+        }
+        TokenCommand::List { username } => {
+            let user_id = match &username {
+                Some(u) => Some(user_id(store, u).await?),
+                None => None,
+            };
+            for t in store.api_tokens(user_id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.token.id,
+                    t.username,
+                    t.token.name,
+                    t.token.created_at.format("%Y-%m-%d %H:%M"),
+                    t.revoked_at.map_or_else(
+                        || "active".to_string(),
+                        |at| format!("revoked {}", at.format("%Y-%m-%d %H:%M"))
+                    )
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            store
+                .revoke_api_token(&Actor::system("cli"), id)
+                .await
+                .with_context(|| format!("cannot revoke API token {id}"))?;
+            println!("revoked API token {id}");
+            Ok(())
+        }
+    }
+}
+
+async fn user_id(store: &Store, username: &str) -> Result<i64> {
+    Ok(store
+        .user_by_username(username)
+        .await?
+        .with_context(|| format!("no user {username}"))?
+        .0
+        .id)
+}
+
+pub async fn session(store: &Store, cmd: SessionCommand) -> Result<()> {
+    match cmd {
+        SessionCommand::Revoke { username } => {
+            let id = user_id(store, &username).await?;
+            let n = store
+                .revoke_sessions(&Actor::system("cli"), id)
+                .await
+                .with_context(|| format!("cannot end the sessions of {username}"))?;
+            println!("ended {n} session(s) of {username}");
             Ok(())
         }
     }

@@ -157,6 +157,30 @@ fn users_and_tokens() {
     assert!(out.lines().count() >= 2, "{out}");
     let out = run_ok(vungxanh(db).args(["user", "list"]));
     assert!(out.contains("xa.phuocthanh\tcommune\t28846"), "{out}");
+
+    // Tokens are listed (never their secret) and revoked by id, once.
+    let list = run_ok(vungxanh(db).args(["token", "list"]));
+    let line = list.lines().find(|l| l.contains("\tlab\t")).expect(&list);
+    assert!(
+        line.ends_with("\tactive") && line.contains("\txa.phuocthanh\t"),
+        "{list}"
+    );
+    assert!(!list.contains("vx_"), "{list}");
+    let id = line.split('\t').next().unwrap();
+    let out = run_ok(vungxanh(db).args(["token", "revoke", id]));
+    assert!(out.contains(&format!("revoked API token {id}")), "{out}");
+    let list = run_ok(vungxanh(db).args(["token", "list", "xa.phuocthanh"]));
+    assert!(list.contains("\trevoked "), "{list}");
+    let err = run_err(vungxanh(db).args(["token", "revoke", id]));
+    assert!(err.contains("was revoked"), "{err}");
+    let err = run_err(vungxanh(db).args(["token", "revoke", "999"]));
+    assert!(err.contains("API token 999 not found"), "{err}");
+
+    // A lost phone: end every sign-in of a user.
+    let out = run_ok(vungxanh(db).args(["session", "revoke", "xa.phuocthanh"]));
+    assert!(out.contains("ended 0 session(s) of xa.phuocthanh"), "{out}");
+    let err = run_err(vungxanh(db).args(["session", "revoke", "nobody"]));
+    assert!(err.contains("no user nobody"), "{err}");
 }
 
 #[test]

@@ -55,6 +55,14 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
 }
 
+/// A token as an administrator lists it (never its secret nor its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiTokenInfo {
+    pub token: ApiToken,
+    pub username: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: i64,
@@ -235,10 +243,43 @@ impl Store {
             }))
     }
 
-    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        with_pool!(self, p => { sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2")
-            .bind(token_hash).bind(Utc::now()).execute(p).await?; });
+    /// Ends a session (sign-out), and forgets expired ones. An audited write when the
+    /// session was live: the audit record moves the data version, which every server
+    /// sharing the database reads on each request, so the sign-out holds everywhere at
+    /// once (no server keeps the credential in memory past it).
+    pub async fn end_session(&self, actor: &Actor, token_hash: &str) -> Result<()> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let gone: Option<(i64,)> = sqlx::query_as(
+                "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id",
+            ).bind(token_hash).fetch_optional(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(Utc::now()).execute(&mut *tx).await?;
+            if let Some((user_id,)) = gone {
+                audit_log!(tx, actor, "sign-out", "user", user_id, None::<&()>, None::<&()>);
+            }
+            tx.commit().await?;
+        });
         Ok(())
+    }
+
+    /// Ends every session of a user (a lost phone, a departure): audited, seen by every
+    /// server at once (see [`Store::end_session`]). How many sessions ended.
+    pub async fn revoke_sessions(&self, actor: &Actor, user_id: i64) -> Result<u64> {
+        let n = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let known: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
+                .bind(user_id).fetch_optional(&mut *tx).await?;
+            if known.is_none() {
+                return Err(StoreError::NotFound(format!("user {user_id}")));
+            }
+            let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id).execute(&mut *tx).await?.rows_affected();
+            audit_log!(tx, actor, "revoke-sessions", "user", user_id, None::<&()>, Some(&serde_json::json!({"sessions": n})));
+            tx.commit().await?;
+            n
+        });
+        Ok(n)
     }
 
     // -----------------------------------------------------------------------------------
@@ -269,6 +310,60 @@ impl Store {
         })
     }
 
+    /// API tokens, newest first; of one user, or all.
+    pub async fn api_tokens(&self, user_id: Option<i64>) -> Result<Vec<ApiTokenInfo>> {
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+        );
+        let rows: Vec<Row> = with_pool!(self, p => sqlx::query_as(
+            "SELECT t.id, t.user_id, u.username, t.name, t.created_at, t.revoked_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE ($1 = 0 OR t.user_id = $1) ORDER BY t.id DESC",
+        ).bind(user_id.unwrap_or(0)).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, user_id, username, name, created_at, revoked_at)| ApiTokenInfo {
+                    token: ApiToken {
+                        id,
+                        user_id,
+                        name,
+                        created_at,
+                    },
+                    username,
+                    revoked_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Revokes an API token: audited, so every server stops taking it at once (the audit
+    /// record moves the data version). Revoking a revoked token is a conflict.
+    pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<()> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let row: Option<(i64, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+                "SELECT user_id, name, revoked_at FROM api_tokens WHERE id = $1",
+            ).bind(id).fetch_optional(&mut *tx).await?;
+            let Some((user_id, name, revoked_at)) = row else {
+                return Err(StoreError::NotFound(format!("API token {id}")));
+            };
+            if let Some(at) = revoked_at {
+                return Err(StoreError::Conflict(format!("API token {id} was revoked at {at}")));
+            }
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                .bind(Utc::now()).bind(id).execute(&mut *tx).await?;
+            audit_log!(tx, actor, "revoke", "api_token", id, None::<&()>, Some(&serde_json::json!({"user_id": user_id, "name": name})));
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
         let row: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
             "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
@@ -294,11 +389,22 @@ impl Store {
         Ok(())
     }
 
-    pub async fn login_failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<i64> {
-        let (n,): (i64,) = with_pool!(self, p => sqlx::query_as(
-            "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2",
-        ).bind(key).bind(since).fetch_one(p).await?);
-        Ok(n)
+    /// Failed logins of `key` after `since`: how many, and when the last one was.
+    pub async fn login_failures_since(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>)> {
+        let (n, last) = with_pool!(self, p => {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2",
+            ).bind(key).bind(since).fetch_one(p).await?;
+            let last: Option<(DateTime<Utc>,)> = sqlx::query_as(
+                "SELECT at FROM login_failures WHERE key = $1 AND at > $2 ORDER BY at DESC LIMIT 1",
+            ).bind(key).bind(since).fetch_optional(p).await?;
+            (n, last.map(|(at,)| at))
+        });
+        Ok((n, last))
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {

@@ -35,7 +35,7 @@ mod units;
 mod zones;
 
 pub use audit::{Actor, AuditEntry};
-pub use auth::{ApiToken, NewUser, SessionInfo, User};
+pub use auth::{ApiToken, ApiTokenInfo, NewUser, SessionInfo, User};
 pub use identity::IdentityReview;
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};
@@ -238,6 +238,30 @@ pub(crate) fn path_end(prefix: &str) -> String {
     let mut end = prefix.trim_end_matches('/').to_string();
     end.push('0');
     end
+}
+
+/// The longest text a name search takes (in characters, after folding); longer ones are
+/// refused before they reach SQL (SQLite refuses a `LIKE` pattern past 50,000 bytes).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A `LIKE … ESCAPE '\'` pattern that finds `text` anywhere: `%`, `_` and `\` in the
+/// text match themselves, not any text or any character.
+pub(crate) fn like_contains(text: &str) -> Result<String> {
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "search text longer than {MAX_SEARCH_CHARS} characters"
+        )));
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    Ok(out)
 }
 
 impl Store {

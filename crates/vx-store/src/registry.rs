@@ -13,8 +13,8 @@ use vx_domain::{
 use crate::bulk::{BulkInsert, Cell};
 use crate::import::settle_problems;
 use crate::{
-    audit_log, path_end, with_pool, Actor, ImportOptions, ImportSummary, Located, Result,
-    RowProblem, Store, StoreError,
+    audit_log, like_contains, path_end, with_pool, Actor, ImportOptions, ImportSummary, Located,
+    Result, RowProblem, Store, StoreError,
 };
 
 pub use crate::units::UnitCounts;
@@ -254,11 +254,11 @@ impl Store {
     ) -> Result<Vec<Household>> {
         let sql = format!(
             "{HOUSEHOLD_SELECT} WHERE u.path >= $1 AND u.path < $2 AND \
-             ($3 = '' OR h.head_folded LIKE $4 OR h.code = $3) ORDER BY h.code LIMIT $5 OFFSET $6"
+             ($3 = '' OR h.head_folded LIKE $4 ESCAPE '\\' OR h.code = $3) ORDER BY h.code LIMIT $5 OFFSET $6"
         );
         let q = query.map(str::trim).unwrap_or("");
         let rows = with_pool!(self, p => sqlx::query_as::<_, HouseholdRow>(&sql)
-            .bind(&unit.path).bind(path_end(&unit.path)).bind(q).bind(format!("%{}%", fold(q)))
+            .bind(&unit.path).bind(path_end(&unit.path)).bind(q).bind(like_contains(&fold(q))?)
             .bind(limit).bind(offset).fetch_all(p).await?);
         Ok(rows.into_iter().map(Household::from).collect())
     }
@@ -371,11 +371,11 @@ impl Store {
     pub async fn people(&self, q: &PeopleQuery) -> Result<Vec<Person>> {
         let sql = format!(
             "{PERSON_SELECT} WHERE u.path >= $1 AND u.path < $2 AND ($3 OR x.active) \
-             AND x.name_folded LIKE $4 AND ($5 = 0 OR x.household_id = $5) \
+             AND x.name_folded LIKE $4 ESCAPE '\\' AND ($5 = 0 OR x.household_id = $5) \
              ORDER BY x.name_folded, x.id LIMIT $6 OFFSET $7"
         );
         let within = if q.within.is_empty() { "/" } else { &q.within };
-        let pattern = format!("%{}%", fold(q.name.as_deref().unwrap_or("")));
+        let pattern = like_contains(&fold(q.name.as_deref().unwrap_or("")))?;
         let rows = with_pool!(self, p => sqlx::query_as::<_, PersonRow>(&sql)
             .bind(within).bind(path_end(within)).bind(q.include_inactive).bind(pattern)
             .bind(q.household_id.unwrap_or(0)).bind(q.limit).bind(q.offset)

@@ -9,8 +9,8 @@ use vx_domain::{fold, Level, Unit, UnitCode};
 
 use crate::import::settle_problems;
 use crate::{
-    audit_log, path_end, with_pool, Actor, ImportOptions, Located, Result, RowProblem, Store,
-    StoreError,
+    audit_log, like_contains, path_end, with_pool, Actor, ImportOptions, Located, Result,
+    RowProblem, Store, StoreError,
 };
 
 /// One unit of an import file.
@@ -157,10 +157,10 @@ impl Store {
     /// `within` (a path prefix; "/" for all).
     pub async fn search_units(&self, query: &str, within: &str, limit: i64) -> Result<Vec<Unit>> {
         let sql = format!(
-            "SELECT {UNIT_COLUMNS} FROM units WHERE valid_to IS NULL AND name_folded LIKE $1 \
+            "SELECT {UNIT_COLUMNS} FROM units WHERE valid_to IS NULL AND name_folded LIKE $1 ESCAPE '\\' \
              AND path >= $2 AND path < $3 ORDER BY length(path), code LIMIT $4"
         );
-        let pattern = format!("%{}%", fold(query));
+        let pattern = like_contains(&fold(query))?;
         let rows = with_pool!(self, p => sqlx::query_as::<_, UnitRow>(&sql)
             .bind(pattern).bind(within).bind(path_end(within)).bind(limit).fetch_all(p).await?);
         Ok(rows.into_iter().map(Unit::from).collect())

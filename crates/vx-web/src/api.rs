@@ -19,7 +19,9 @@ use vx_store::{AuditEntry, PeopleQuery, Store, StoreError, UnitCounts};
 
 use crate::auth::ApiViewer;
 use crate::error::{ApiError, AppError, ErrorBody, FieldProblem};
-use crate::input::{parse_household, parse_person, problems, HouseholdFields, PersonFields};
+use crate::input::{
+    parse_household, parse_person, problems, search_text, HouseholdFields, PersonFields,
+};
 use crate::scope;
 use crate::AppState;
 
@@ -167,6 +169,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                         field: String::new(),
                         error: text,
                     }]),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedType(text),
+                    StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(text),
                     _ => AppError::BadRequest(text),
                 }))
             }
@@ -500,7 +504,8 @@ pub struct AuditList {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Search text (diacritics and case ignored).
+    /// Search text (diacritics and case ignored), at most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
@@ -514,7 +519,8 @@ pub struct ListParams {
 pub struct HouseholdParams {
     /// Only households in this unit's subtree.
     unit: Option<String>,
-    /// Head's name (diacritics ignored) or exact household code.
+    /// Head's name (diacritics ignored) or exact household code, at most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
@@ -530,7 +536,8 @@ pub struct PeopleParams {
     /// Only members of this household (id).
     #[param(value_type = Option<i64>)]
     household: Option<String>,
-    /// Part of the name (diacritics and case ignored).
+    /// Part of the name (diacritics and case ignored), at most 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Include deactivated people (yes/no).
     #[param(value_type = Option<bool>)]
@@ -544,7 +551,9 @@ pub struct PeopleParams {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Text to find in unit and people names; diacritics and case are ignored.
+    /// Text to find in unit and people names; diacritics and case are ignored. At most
+    /// 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
 }
 
@@ -712,7 +721,8 @@ async fn get_unit(
 /// Households in a unit's subtree (roles that see personal data, inside their scope).
 #[utoipa::path(get, path = "/api/v1/units/{code}/households", tag = "registry",
     params(("code" = String, Path, description = "Unit code"), ListParams),
-    responses((status = 200, body = HouseholdList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = HouseholdList), (status = 404, body = ErrorBody),
+        (status = 400, description = "Search text longer than 200 characters", body = ErrorBody)))]
 async fn unit_households(
     State(st): State<AppState>,
     ApiViewer(v): ApiViewer,
@@ -723,7 +733,7 @@ async fn unit_households(
     let (offset, limit) = paging(&p.offset, &p.limit)?;
     let items = st
         .store
-        .households_in(&unit, query_text(&p.q), offset, limit)
+        .households_in(&unit, search_text(p.q.as_deref())?, offset, limit)
         .await?;
     Ok(Json(HouseholdList {
         items: items.iter().map(HouseholdDto::from).collect(),
@@ -735,7 +745,8 @@ async fn unit_households(
 /// Active people in a unit's subtree, by name.
 #[utoipa::path(get, path = "/api/v1/units/{code}/people", tag = "registry",
     params(("code" = String, Path, description = "Unit code"), ListParams),
-    responses((status = 200, body = PersonList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PersonList), (status = 404, body = ErrorBody),
+        (status = 400, description = "Search text longer than 200 characters", body = ErrorBody)))]
 async fn unit_people(
     State(st): State<AppState>,
     ApiViewer(v): ApiViewer,
@@ -748,7 +759,7 @@ async fn unit_people(
         .store
         .people(&PeopleQuery {
             within: unit.path.clone(),
-            name: query_text(&p.q).map(str::to_string),
+            name: search_text(p.q.as_deref())?.map(str::to_string),
             household_id: None,
             include_inactive: false,
             offset,
@@ -767,7 +778,8 @@ async fn unit_people(
 
 /// Households the caller may see, by code.
 #[utoipa::path(get, path = "/api/v1/households", tag = "registry", params(HouseholdParams),
-    responses((status = 200, body = HouseholdList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = HouseholdList), (status = 404, body = ErrorBody),
+        (status = 400, description = "Search text longer than 200 characters", body = ErrorBody)))]
 async fn list_households(
     State(st): State<AppState>,
     ApiViewer(v): ApiViewer,
@@ -781,7 +793,14 @@ async fn list_households(
         Some(code) => vec![scope::people_unit(&st.store, &v.access, code).await?],
         None => scope::people_roots(&v),
     };
-    let items = scope::households_under(&st.store, &roots, query_text(&p.q), offset, limit).await?;
+    let items = scope::households_under(
+        &st.store,
+        &roots,
+        search_text(p.q.as_deref())?,
+        offset,
+        limit,
+    )
+    .await?;
     Ok(Json(HouseholdList {
         items: items.iter().map(HouseholdDto::from).collect(),
         offset,
@@ -927,7 +946,8 @@ async fn activate_household(
 
 /// People the caller may see, by name.
 #[utoipa::path(get, path = "/api/v1/people", tag = "registry", params(PeopleParams),
-    responses((status = 200, body = PersonList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PersonList), (status = 404, body = ErrorBody),
+        (status = 400, description = "Search text longer than 200 characters", body = ErrorBody)))]
 async fn list_people(
     State(st): State<AppState>,
     ApiViewer(v): ApiViewer,
@@ -961,7 +981,7 @@ async fn list_people(
         &roots,
         PeopleQuery {
             within: String::new(),
-            name: query_text(&p.q).map(str::to_string),
+            name: search_text(p.q.as_deref())?.map(str::to_string),
             household_id,
             include_inactive,
             offset,
@@ -1118,13 +1138,14 @@ async fn person_duplicates(
 /// Units the caller sees and, for roles that see personal data, households and people;
 /// diacritics and case are ignored ("phuoc thanh" finds "Phước Thạnh").
 #[utoipa::path(get, path = "/api/v1/search", tag = "units", params(SearchParams),
-    responses((status = 200, body = SearchResults)))]
+    responses((status = 200, body = SearchResults), (status = 400, description = "Search text longer than 200 characters", body = ErrorBody)))]
 async fn search(
     State(st): State<AppState>,
     ApiViewer(v): ApiViewer,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResults>, ApiError> {
-    let found = scope::search(&st.store, &v, p.q.as_deref().unwrap_or("")).await?;
+    let q = search_text(p.q.as_deref())?.unwrap_or("");
+    let found = scope::search(&st.store, &v, q).await?;
     Ok(Json(SearchResults {
         units: found.units.iter().map(UnitRef::from).collect(),
         households: found.households.iter().map(HouseholdDto::from).collect(),

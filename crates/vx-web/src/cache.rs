@@ -5,10 +5,11 @@
 //! While the version stands, the request's credential is taken from memory instead of the
 //! sessions table, and the heavy read pages (the dashboard, the status page and API) are
 //! served as they were drawn for the same credential, address and language. A new version
-//! empties both. Two bounds on top: a credential is read again after
-//! [`CREDENTIAL_TTL`] (a sign-out on another server, which writes no audit record, reaches
-//! this one that late at most), and a page after [`PAGE_TTL`] (a page without a date shows
-//! today; two PostgreSQL writes may commit out of id order).
+//! empties both: a sign-out, a revoked token or ended sessions are audited writes too, so
+//! every server sharing the database stops taking the credential at its next request.
+//! Two bounds on top: a credential is read again after [`CREDENTIAL_TTL`] (a session that
+//! expires meanwhile), and a page after [`PAGE_TTL`] (a page without a date shows today;
+//! two PostgreSQL writes may commit out of id order).
 //!
 //! Pages are keyed by the credential (a session's pages carry its CSRF token), so no
 //! answer is ever served to another session than the one it was drawn for.

@@ -20,6 +20,10 @@ pub enum AppError {
     Invalid(Vec<FieldProblem>),
     Conflict(FieldProblem),
     BadRequest(String),
+    /// More than a request may carry (rows, bytes): split it.
+    TooLarge(String),
+    /// A body of a type the operation does not take.
+    UnsupportedType(String),
     Internal(String),
 }
 
@@ -45,6 +49,8 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -121,7 +127,9 @@ impl IntoResponse for ApiError {
                 field: (!p.field.is_empty()).then_some(p.field),
                 errors: vec![],
             },
-            AppError::BadRequest(msg) => ErrorBody {
+            AppError::BadRequest(msg)
+            | AppError::TooLarge(msg)
+            | AppError::UnsupportedType(msg) => ErrorBody {
                 error: msg,
                 field: None,
                 errors: vec![],
@@ -171,4 +179,45 @@ impl IntoResponse for PageError {
         response.extensions_mut().insert(ErrorPage);
         response
     }
+}
+
+/// An API error answered by something other than a handler (an extractor's rejection: a
+/// malformed query, path or body, a wrong content type, a body over its limit; an unknown
+/// method) in plain text, turned into the API's JSON error body with the same status and
+/// headers. A JSON answer passes unchanged.
+pub(crate) async fn json_error(res: Response) -> Response {
+    let is_json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let error = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    } else {
+        text
+    };
+    let body = serde_json::to_vec(&ErrorBody {
+        error,
+        field: None,
+        errors: vec![],
+    })
+    .expect("an error body serialises");
+    parts.headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

@@ -151,7 +151,6 @@ table! {
     SignIn => "Đăng nhập", "Sign in";
     Logout => "Đăng xuất", "Sign out";
     LoginFailed => "Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.";
-    LoginLocked => "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", "Too many failed sign-ins. Please try again in 15 minutes.";
     Search => "Tìm kiếm", "Search";
     SearchHint => "Tên đơn vị, người hoặc mã hộ (không cần dấu)", "Name of a unit, a person or a household code (accents optional)";
     SearchGo => "Tìm", "Search";

@@ -10,8 +10,23 @@ use vx_domain::{
     NewPerson, PersonName, Phone, Relation, Sex, UnitCode,
 };
 
-use crate::error::FieldProblem;
+use crate::error::{AppError, FieldProblem};
 use crate::i18n::T;
+
+/// Search text as typed, trimmed; `None` when empty. Longer than
+/// [`vx_store::MAX_SEARCH_CHARS`] characters: refused, with a message naming the limit
+/// (nobody types more; a longer `LIKE` pattern is work for nothing, or an error).
+pub fn search_text(raw: Option<&str>) -> Result<Option<&str>, AppError> {
+    let text = raw.map(str::trim).unwrap_or("");
+    let chars = text.chars().count();
+    if chars > vx_store::MAX_SEARCH_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "q: search text is at most {} characters (this one has {chars})",
+            vx_store::MAX_SEARCH_CHARS
+        )));
+    }
+    Ok((!text.is_empty()).then_some(text))
+}
 
 /// One field at fault: the field's name, the message key for pages, the English detail.
 #[derive(Debug, Clone, PartialEq, Eq)]

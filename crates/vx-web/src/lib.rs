@@ -41,7 +41,7 @@ mod situation;
 mod zones;
 
 pub use api::ApiDoc;
-pub use auth::{hash_password, new_api_token};
+pub use auth::{hash_password, new_api_token, parse_proxy, sha256_hex, IpNet};
 pub use cache::Metrics;
 pub use i18n::Lang;
 pub use situation::report::{daily_report, neutralise, DailyReport};
@@ -53,10 +53,10 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// How long a login lasts.
     pub session_hours: i64,
-    /// Take the client's address for the failed-login limit from the last entry of
-    /// `X-Forwarded-For` (set it only behind a reverse proxy that appends it; otherwise
-    /// every client would share the proxy's address, and its limit).
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (`serve --trust-proxy CIDR`) whose `X-Forwarded-For` names the
+    /// client (for the failed-login back-off and the logs). From any other peer the header
+    /// is ignored; without a trusted proxy, every client behind one shares its address.
+    pub trusted_proxies: Vec<IpNet>,
     /// The day the server serves "as of" (`serve --as-of`, `demo --as-of`): what pages and
     /// the API show when no date is asked for, named in the page header. `None`: today in
     /// Vietnam.
@@ -78,7 +78,7 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             session_hours: 12,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             as_of: None,
             metrics: Arc::default(),
         }
@@ -226,8 +226,18 @@ async fn finish(State(st): State<AppState>, mut req: Request, next: Next) -> Res
     let query = req.uri().query().unwrap_or("").to_string();
     let is_api = path.starts_with("/api/");
 
-    let mut res = next.run(req).await;
+    let mut res = match auth::same_origin(req.method(), req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(why) if is_api => error::ApiError(error::AppError::Forbidden(why)).into_response(),
+        Err(why) => {
+            tracing::warn!(%path, why, "write from another site refused");
+            error::PageError(error::AppError::Forbidden(why)).into_response()
+        }
+    };
 
+    if is_api && (res.status().is_client_error() || res.status().is_server_error()) {
+        res = error::json_error(res).await;
+    }
     if res.extensions().get::<error::ErrorPage>().is_some() {
         let status = res.status();
         let ctx = pages::Ctx::new(lang, &path, &query).with_as_of(st.config.as_of);
@@ -271,6 +281,10 @@ async fn finish(State(st): State<AppState>, mut req: Request, next: Next) -> Res
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "referrer-policy", "same-origin");
     set(headers, "x-frame-options", "DENY");
+    if st.config.secure_cookies {
+        // Served over HTTPS (directly or behind a proxy): browsers keep to it for a year.
+        set(headers, "strict-transport-security", "max-age=31536000");
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, "cache-control", "no-store");
     }

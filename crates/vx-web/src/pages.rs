@@ -16,13 +16,15 @@ use vx_store::{StoreError, UnitCounts};
 
 use crate::api::{check_writes, household_members, visible_duplicates};
 use crate::auth::{
-    self, burn_verification, client_ip, cookie_header, expired_cookie, failure_keys, random_token,
-    safe_next, session_cookie, sha256_hex, verify_password, Credential, PageViewer, Viewer,
-    LOCK_MINUTES, LOGIN_CSRF_COOKIE, MAX_FAILURES, SESSION_COOKIE,
+    self, burn_verification, client_ip, cookie_header, expired_cookie, failure_keys, login_wait,
+    random_token, safe_next, session_cookie, sha256_hex, verify_password, Credential, PageViewer,
+    Viewer, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::error::{AppError, PageError};
 use crate::i18n::{Lang, T};
-use crate::input::{parse_household, parse_person, FieldError, HouseholdFields, PersonFields};
+use crate::input::{
+    parse_household, parse_person, search_text, FieldError, HouseholdFields, PersonFields,
+};
 use crate::{scope, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -132,7 +134,7 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts, state.config.trust_forwarded_for)))
+        Ok(ClientIp(client_ip(parts, &state.config.trusted_proxies)))
     }
 }
 
@@ -205,7 +207,7 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
                     @if let Some(v) = viewer {
                         @if v.access.role.deepest_level().is_some() {
                             form.search method="get" action="/search" role="search" {
-                                input type="search" name="q" aria-label=(ctx.t(T::Search))
+                                input type="search" name="q" maxlength="200" aria-label=(ctx.t(T::Search))
                                     placeholder=(ctx.t(T::Search));
                                 button type="submit" { (ctx.t(T::SearchGo)) }
                             }
@@ -414,7 +416,21 @@ struct LoginForm {
     next: String,
 }
 
-fn login_page(ctx: &Ctx, csrf: &str, username: &str, next: &str, message: Option<T>) -> Markup {
+/// "Wait N seconds (minutes) and try again", in the page's language.
+fn login_wait_message(lang: Lang, secs: i64) -> String {
+    let (n, vi, en) = if secs < 60 {
+        (secs, "giây", if secs == 1 { "second" } else { "seconds" })
+    } else {
+        let m = (secs + 59) / 60;
+        (m, "phút", if m == 1 { "minute" } else { "minutes" })
+    };
+    match lang {
+        Lang::Vi => format!("Đăng nhập sai nhiều lần: vui lòng chờ {n} {vi} rồi thử lại."),
+        Lang::En => format!("Too many failed sign-ins: please wait {n} {en} and try again."),
+    }
+}
+
+fn login_page(ctx: &Ctx, csrf: &str, username: &str, next: &str, message: Option<&str>) -> Markup {
     layout(
         ctx,
         None,
@@ -422,7 +438,7 @@ fn login_page(ctx: &Ctx, csrf: &str, username: &str, next: &str, message: Option
         html! {
             h1 { (ctx.t(T::LoginTitle)) }
             @if let Some(m) = message {
-                p.notice role="alert" { (ctx.t(m)) }
+                p.notice role="alert" { (m) }
             }
             form.edit method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
@@ -487,19 +503,25 @@ async fn login(
     }
     let next = safe_next(&f.next).unwrap_or("").to_string();
     let username = f.username.trim().to_string();
-    let again = |status: StatusCode, message: T| {
+    let again = |status: StatusCode, message: &str| {
         html_response(
             status,
             login_page(&ctx, expected, &username, &next, Some(message)),
         )
     };
     let keys = failure_keys(&username, &ip);
-    let since = Utc::now() - chrono::Duration::minutes(LOCK_MINUTES);
-    for key in &keys {
-        if st.store.login_failures_since(key, since).await? >= MAX_FAILURES {
-            tracing::warn!(%username, %ip, "login refused: too many failures");
-            return Ok(again(StatusCode::TOO_MANY_REQUESTS, T::LoginLocked));
-        }
+    let wait = login_wait(&st.store, &keys).await?;
+    if wait > 0 {
+        tracing::warn!(%username, %ip, wait, "login slowed down: recent failures");
+        let mut res = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &login_wait_message(ctx.lang, wait),
+        );
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&wait.to_string()).expect("digits"),
+        );
+        return Ok(res);
     }
     let found = if username.is_empty() {
         None
@@ -518,16 +540,16 @@ async fn login(
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let Some(user) = user else {
-        for key in &keys {
+        for (key, _) in &keys {
             st.store.record_login_failure(key).await?;
         }
         tracing::info!(%username, %ip, "login failed");
-        return Ok(again(StatusCode::UNAUTHORIZED, T::LoginFailed));
+        return Ok(again(StatusCode::UNAUTHORIZED, ctx.t(T::LoginFailed)));
     };
-    st.store.clear_login_failures(&keys[0]).await?;
+    st.store.clear_login_failures(&keys[0].0).await?;
     if let Some(old) = jar.get(SESSION_COOKIE) {
         let hash = sha256_hex(old.value());
-        st.store.delete_session(&hash).await?;
+        st.store.end_session(&user.actor(), &hash).await?;
         st.cache.forget(&format!("s:{hash}"));
     }
     let token = random_token();
@@ -569,7 +591,7 @@ async fn logout(
 ) -> PageResult {
     csrf_check(&v, &f.csrf)?;
     if let Credential::Session { token_hash, .. } = &v.credential {
-        st.store.delete_session(token_hash).await?;
+        st.store.end_session(&v.user.actor(), token_hash).await?;
         st.cache.forget(&v.cache_key());
     }
     let mut res = see_other("/login");
@@ -698,7 +720,7 @@ async fn unit_households(
     let unit = scope::people_unit(store, &v.access, &code).await?;
     let ancestors = unit_trail(&st, &unit).await?;
     let page = page_number(&p.page);
-    let q = p.q.trim();
+    let q = search_text(Some(&p.q))?.unwrap_or("");
     let mut rows = store
         .households_in(
             &unit,
@@ -716,7 +738,7 @@ async fn unit_households(
         (crumbs(&ctx, &v.access, &refs(&ancestors), ctx.t(T::Households)))
         h1 { (title) }
         form.search method="get" {
-            input type="search" name="q" value=(q) aria-label=(ctx.t(T::Search))
+            input type="search" name="q" value=(q) maxlength="200" aria-label=(ctx.t(T::Search))
                 placeholder=(ctx.t(T::HeadName));
             button type="submit" { (ctx.t(T::SearchGo)) }
         }
@@ -1528,7 +1550,7 @@ async fn search(
     PageViewer(v): PageViewer,
     Query(p): Query<SearchQuery>,
 ) -> PageResult {
-    let q = p.q.trim();
+    let q = search_text(Some(&p.q))?.unwrap_or("");
     let scope::Found {
         units,
         households,
@@ -1539,7 +1561,7 @@ async fn search(
     let body = html! {
         h1 { (ctx.t(T::Search)) }
         form.search method="get" action="/search" role="search" {
-            input type="search" name="q" value=(q) aria-label=(ctx.t(T::Search))
+            input type="search" name="q" value=(q) maxlength="200" aria-label=(ctx.t(T::Search))
                 placeholder=(ctx.t(T::SearchHint));
             button type="submit" { (ctx.t(T::SearchGo)) }
         }

@@ -24,6 +24,12 @@ use crate::AppState;
 
 /// The largest results file accepted in one request.
 pub(crate) const MAX_UPLOAD: usize = 32 * 1024 * 1024;
+/// The most rows one request may carry (a day of a province's laboratories); more: split
+/// the file. A refusal records nothing.
+pub(crate) const MAX_ROWS: usize = 100_000;
+/// The most rows an answer lists: an upload of more rows lists only the rows that were
+/// not accepted, the first of them.
+pub(crate) const MAX_ROWS_ANSWERED: usize = 200;
 
 pub(crate) const XLSX_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -88,7 +94,7 @@ pub(crate) struct UploadParams {
     lab: Option<String>,
 }
 
-/// What happened to an upload, row by row.
+/// What happened to an upload: counts of every outcome, and the rows.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UploadAnswer {
     /// Whether anything was recorded (false when a bad row refused the whole upload, or in a
@@ -96,7 +102,11 @@ pub(crate) struct UploadAnswer {
     pub imported: bool,
     pub dry_run: bool,
     pub laboratory: String,
+    /// Every row, when the upload has at most 200; otherwise the rows that were not
+    /// accepted (conflicts, problems), the first 200 of them by row.
     pub rows: Vec<RowAnswer>,
+    /// Rows not listed in `rows` (their outcomes are in the counts).
+    pub rows_omitted: u64,
     pub accepted: u64,
     pub unchanged: u64,
     pub conflicts: u64,
@@ -200,6 +210,13 @@ pub(crate) async fn import_table(
     dry_run: bool,
     within: Option<&Access>,
 ) -> Result<UploadAnswer, AppError> {
+    if table.rows.len() > MAX_ROWS {
+        return Err(AppError::TooLarge(format!(
+            "{}: {} rows; at most {MAX_ROWS} rows per upload: split the file (nothing was recorded)",
+            table.file,
+            table.rows.len()
+        )));
+    }
     let mut parsed = vx_import::epi::parse_results(table, |_| {})
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let mut problems = parsed.problems;
@@ -305,7 +322,8 @@ pub(crate) async fn import_table(
         imported,
         dry_run,
         laboratory: lab.to_string(),
-        rows: Vec::with_capacity(table.rows.len()),
+        rows: Vec::new(),
+        rows_omitted: 0,
         accepted: 0,
         unchanged: 0,
         conflicts: 0,
@@ -313,6 +331,7 @@ pub(crate) async fn import_table(
         retest_orders: summary.as_ref().map_or(0, |s| s.retest_orders),
         case_proposals: summary.as_ref().map_or(0, |s| s.case_proposals),
     };
+    let small = table.rows.len() <= MAX_ROWS_ANSWERED;
     let mut seen: HashMap<String, ()> = HashMap::new();
     for (row, cells) in &table.rows {
         let sample_code = codes.get(row).cloned().unwrap_or_else(|| {
@@ -337,6 +356,12 @@ pub(crate) async fn import_table(
             ("accepted", vec![], None, None)
         };
         seen.insert(sample_code.clone(), ());
+        let listed = (small || !matches!(outcome, "accepted" | "unchanged"))
+            && answer.rows.len() < MAX_ROWS_ANSWERED;
+        if !listed {
+            answer.rows_omitted += 1;
+            continue;
+        }
         answer.rows.push(RowAnswer {
             row: *row,
             sample_code,
@@ -350,7 +375,9 @@ pub(crate) async fn import_table(
 }
 
 /// Uploads a laboratory's results: JSON `{rows: […]}`, or a CSV or XLSX file as the body
-/// (`Content-Type: text/csv` or the XLSX type). Answers every row. Nothing is recorded when
+/// (`Content-Type: text/csv` or the XLSX type), at most 100,000 rows and 32 MiB per request.
+/// Answers counts of each outcome and the rows (every row of an upload of at most 200, else
+/// the first 200 rows not accepted, with `rows_omitted`). Nothing is recorded when
 /// a row is bad (422) unless `skip_bad_rows=true`; the same upload again changes nothing;
 /// a result that disagrees with the stored one is kept for review, never applied. The
 /// laboratory is the token's user (its display name). Laboratory and admin only.
@@ -362,6 +389,8 @@ pub(crate) async fn import_table(
     responses((status = 200, description = "Every row answered", body = UploadAnswer),
         (status = 422, description = "Bad rows: nothing recorded", body = UploadAnswer),
         (status = 400, description = "Not a results file", body = ErrorBody),
+        (status = 413, description = "More than 100,000 rows or 32 MiB: nothing recorded", body = ErrorBody),
+        (status = 415, description = "Not JSON, CSV or XLSX", body = ErrorBody),
         (status = 403, description = "Not a laboratory", body = ErrorBody)))]
 async fn upload_results(
     State(st): State<AppState>,
@@ -398,7 +427,7 @@ async fn upload_results(
         XLSX_TYPE => vx_import::read_table_from_bytes("upload.xlsx", &body)
             .map_err(|e| AppError::BadRequest(e.to_string()))?,
         _ => {
-            return Err(AppError::BadRequest(
+            return Err(AppError::UnsupportedType(
                 "send application/json, text/csv or an XLSX file".into(),
             )
             .into())

@@ -84,6 +84,7 @@ strings! {
     Conflict => "Khác kết quả đã có: chờ xem xét", "Differs from the stored result: for review";
     Problem => "Dòng sai", "Bad row";
     Summary => "Tóm tắt", "Summary";
+    RowsOmitted => "Số dòng khác không liệt kê (đã ghi nhận hoặc không đổi, hoặc sau 200 dòng đầu):", "Other rows not listed (accepted or unchanged, or after the first 200):";
     RetestOrders => "Chỉ định xét nghiệm lại", "Retest orders";
     CaseProposals => "Đề xuất ca bệnh", "Case proposals";
     BackToWork => "Xem danh sách việc cần làm", "Open the work list";
@@ -300,7 +301,7 @@ fn draw_upload(
                         th.num { (t(lang, R::Row)) } th { (t(lang, R::SampleCode)) }
                         th { (t(lang, R::Outcome)) } th { (t(lang, R::Problems)) }
                     } }
-                    tbody { @for r in a.rows.iter().filter(|r| r.outcome != "accepted" || a.rows.len() <= 200) { tr {
+                    tbody { @for r in &a.rows { tr {
                         td.num { (r.row) }
                         td { (r.sample_code) }
                         td { (outcome_text(r.outcome))
@@ -310,6 +311,9 @@ fn draw_upload(
                         } }
                     } } }
                 } }
+                @if a.rows_omitted > 0 {
+                    p.muted { (t(lang, R::RowsOmitted)) " " (lang.number(a.rows_omitted as i64)) }
+                }
             }
         }
         p.muted { (t(lang, R::UploadHelp)) }

@@ -1636,3 +1636,64 @@ async fn scope_matrix_of_the_review_pages() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_bulk_upload_is_capped_and_a_big_answer_is_a_summary() {
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        samples(&app).await;
+        let lab = app.token("xetnghiem").await;
+        let post_csv = |body: String, query: &str| {
+            Client::new()
+                .post(app.url(&format!("/api/v1/results{query}")))
+                .bearer_auth(&lab)
+                .header("content-type", "text/csv")
+                .body(body)
+                .send()
+        };
+
+        // More rows than a request may carry: refused whole, with how many and the limit.
+        let mut csv = String::from("sample_code,result,tested_at\n");
+        for n in 0..100_001 {
+            csv.push_str(&format!("S-{n:07},negative,2021-09-22 14:00\n"));
+        }
+        let r = post_csv(csv, "").await.unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = r.json().await.unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.contains("100001 rows") && error.contains("at most 100000 rows"),
+            "{error}"
+        );
+        let (_, s1) = app
+            .api(&lab, Method::GET, "/api/v1/samples/S-0001", None)
+            .await;
+        assert_eq!(s1["result"], Value::Null, "nothing recorded");
+
+        // 251 rows, 250 of them unknown samples: the answer counts every outcome and lists
+        // the first 200 rows that were not accepted, not every row.
+        let mut csv =
+            String::from("sample_code,result,tested_at\nS-0001,negative,2021-09-22 14:00\n");
+        for n in 0..250 {
+            csv.push_str(&format!("X-{n:04},negative,2021-09-22 14:00\n"));
+        }
+        let r = post_csv(csv, "?skip_bad_rows=true").await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["accepted"], 1);
+        assert_eq!(answer["problems"], 250);
+        let listed = answer["rows"].as_array().unwrap();
+        assert_eq!(listed.len(), 200);
+        assert!(listed.iter().all(|r| r["outcome"] == "problem"));
+        assert_eq!(
+            listed[0]["row"], 3,
+            "in row order, from the first not accepted"
+        );
+        assert_eq!(answer["rows_omitted"], 51);
+        let (_, s1) = app
+            .api(&lab, Method::GET, "/api/v1/samples/S-0001", None)
+            .await;
+        assert_eq!(s1["result"], "negative");
+    })
+    .await;
+}
