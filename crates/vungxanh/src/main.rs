@@ -14,6 +14,7 @@ mod demo_outbreak;
 mod demo_situation;
 mod demo_zones;
 mod epi_cmd;
+mod export_cmd;
 mod gen;
 mod import;
 mod progress;
@@ -52,6 +53,10 @@ enum Command {
         /// Repeat for several. The proxy must pass the Host header through.
         #[arg(long = "trust-proxy", value_name = "CIDR", value_parser = vx_web::parse_proxy)]
         trust_proxy: Vec<vx_web::IpNet>,
+        /// The DHIS2 mapping of /api/v1/exchange/dhis2/dataValueSets (TOML; see
+        /// docs/exchange.md). Default: every indicator as VX_<NAME>, units by their code.
+        #[arg(long, value_name = "FILE")]
+        dhis2_mapping: Option<std::path::PathBuf>,
         /// Serve as of this day (YYYY-MM-DD; training, replays): pages and the API show it
         /// when no date is asked for, and the header names it. Default: today in Vietnam.
         #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
@@ -88,6 +93,9 @@ enum Command {
     /// Reviews: import rows held for identity review (list, settle).
     #[command(subcommand)]
     Review(review_cmd::ReviewCommand),
+    /// Exchange: a unit's figures as DHIS2 data values (dataValueSets JSON or ADX).
+    #[command(subcommand)]
+    Export(export_cmd::ExportCommand),
 }
 
 fn main() -> Result<()> {
@@ -112,10 +120,16 @@ async fn run(cli: Cli) -> Result<()> {
             bind,
             secure_cookies,
             trust_proxy,
+            dhis2_mapping,
             as_of,
         } => {
+            let dhis2_mapping = match &dhis2_mapping {
+                Some(path) => Some(std::sync::Arc::new(export_cmd::read_mapping(path)?)),
+                None => None,
+            };
             let store = open(&cli.database).await?;
             let config = vx_web::WebConfig {
+                dhis2_mapping,
                 secure_cookies,
                 trusted_proxies: trust_proxy,
                 as_of: as_of.and_then(|a| a.0),
@@ -142,6 +156,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Rules(cmd) => zones_cmd::rules(&cli.database, cmd).await,
         Command::Report(cmd) => report_cmd::run(&open(&cli.database).await?, cmd).await,
         Command::Review(cmd) => review_cmd::run(&open(&cli.database).await?, cmd).await,
+        Command::Export(cmd) => export_cmd::run(&open(&cli.database).await?, cmd).await,
     }
 }
 

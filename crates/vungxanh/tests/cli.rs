@@ -284,6 +284,53 @@ fn demo_builds_once_and_reuses() {
                 );
             }
         }
+        // Issue 17: the demo's week 37 as DHIS2 data values (JSON and ADX) holds, per
+        // commune, the dashboard's 7-day figures on the week's Sunday.
+        let db = format!("sqlite://{}", data.join("vungxanh.sqlite").display());
+        let json = run_ok(vungxanh(&db).args(["export", "dhis2", "--unit", "831", "--period", "2021W37"]));
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(vx_exchange::check_data_value_set(&doc), Vec::<String>::new());
+        let value = |unit: &str, element: &str| -> Option<i64> {
+            doc["dataValues"].as_array().unwrap().iter().find(|v| v["orgUnit"] == unit && v["dataElement"] == element)
+                .map(|v| v["value"].as_str().unwrap().parse().unwrap())
+        };
+        let mut units = vec![district.clone()];
+        units.extend(store.children(Some(&district.code)).await.unwrap());
+        let sunday = "2021-09-19".parse().unwrap();
+        let figures = store.figures(&district, &units, sunday).await.unwrap();
+        let mut week_samples = 0;
+        for d in vx_exchange::Period::parse("2021W37").unwrap().days() {
+            week_samples += store.figures(&district, &units, d).await.unwrap()[0].samples_day;
+        }
+        assert!(figures[0].community_7d > 0 && week_samples > 0, "a week with cases and samples");
+        for (u, f) in units.iter().zip(&figures) {
+            let code = u.code.to_string();
+            assert_eq!(value(&code, "VX_COMMUNITY_CASES"), Some(f.community_7d), "{code}");
+            assert_eq!(value(&code, "VX_ALL_CASES"), Some(f.all_7d), "{code}");
+            assert_eq!(value(&code, "VX_ISOLATING"), Some(f.isolating), "{code}");
+            assert_eq!(value(&code, "VX_F1_FACILITY"), Some(f.f1_facility), "{code}");
+        }
+        assert_eq!(value("831", "VX_SAMPLES_TAKEN"), Some(week_samples));
+        // Support handed in August: the households of every programme's distributions.
+        let month = run_ok(vungxanh(&db).args(["export", "dhis2", "--unit", "831", "--period", "2021-08"]));
+        let month: serde_json::Value = serde_json::from_str(&month).unwrap();
+        let handed: i64 = month["dataValues"].as_array().unwrap().iter()
+            .find(|v| v["orgUnit"] == "831" && v["dataElement"] == "VX_AID_HOUSEHOLDS")
+            .map(|v| v["value"].as_str().unwrap().parse().unwrap()).unwrap();
+        let mut september = 0;
+        for g in store.programmes().await.unwrap() {
+            september += store.distributions(g.id, &district).await.unwrap().iter()
+                .filter(|d| d.distribution.handed_on.format("%Y-%m").to_string() == "2021-08").count() as i64;
+        }
+        assert!(september > 0, "the demo hands support in August");
+        assert_eq!(handed, september);
+        let adx_file = dir.path().join("week.adx.xml");
+        run_ok(vungxanh(&db).args(["export", "dhis2", "--unit", "831", "--period", "2021W37", "--adx", "--out", adx_file.to_str().unwrap()]));
+        let adx = std::fs::read_to_string(&adx_file).unwrap();
+        assert!(adx.contains("<adx xmlns=\"urn:ihe:qrph:adx:2015\""), "{adx}");
+        assert_eq!(adx.matches("<group orgUnit=").count(), units.len());
+        assert_eq!(adx.matches("<dataValue ").count(), doc["dataValues"].as_array().unwrap().len());
+        assert!(adx.contains(&format!("<group orgUnit=\"831\" period=\"2021-09-13/P7D\" dataSet=\"VX_COVID\">\n    <dataValue dataElement=\"VX_COMMUNITY_CASES\" value=\"{}\"/>", figures[0].community_7d)), "{adx}");
         store.close().await;
     });
     let out = run_ok(Command::cargo_bin("vungxanh").unwrap().args(args));

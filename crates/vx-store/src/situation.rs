@@ -543,6 +543,71 @@ impl Store {
             .collect())
     }
 
+    /// The figures of each of `units` (inside `root`'s subtree) over `from..=to`, for
+    /// exchange (DHIS2): flows summed over the days of the dashboard's own figures, stocks
+    /// as the dashboard shows them on the last day, and the level stored for it. So a
+    /// week's value is what the dashboards show for the same unit and days.
+    pub async fn period_figures(
+        &self,
+        root: &Unit,
+        units: &[Unit],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<vx_exchange::PeriodFigures>> {
+        if to < from || (to - from).num_days() > 366 {
+            return Err(StoreError::Invalid(format!(
+                "a period from {from} to {to}: at most a year"
+            )));
+        }
+        let mut out: Vec<vx_exchange::PeriodFigures> = units
+            .iter()
+            .map(|u| vx_exchange::PeriodFigures {
+                unit_code: u.code.as_str().to_string(),
+                ..Default::default()
+            })
+            .collect();
+        for day in from.iter_days().take_while(|d| *d <= to) {
+            let figures = self.figures(root, units, day).await?;
+            for (o, f) in out.iter_mut().zip(&figures) {
+                o.community_cases += f.new_community;
+                o.quarantine_cases += f.new_in_quarantine;
+                o.imported_cases += f.new_imported;
+                o.samples_taken += f.samples_day;
+                o.samples_positive += f.positives_day;
+                if day == to {
+                    o.isolating = f.isolating;
+                    o.f1_home = f.f1_home;
+                    o.f1_facility = f.f1_facility;
+                    o.f2 = f.f2;
+                    o.population = f.population;
+                    o.screening_coverage_pct = f.round.as_ref().and_then(|r| r.coverage_pct());
+                }
+            }
+        }
+        // Support handed in the period (every programme): households and amounts.
+        let (lo, hi) = (root.path.as_str(), path_end(&root.path));
+        let roll = Rollup::new(root, units);
+        let mut hit = Vec::new();
+        let rows: Vec<(String, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT u.path, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(d.amount_vnd), 0) AS BIGINT) \
+             FROM distributions d JOIN units u ON u.id = d.unit_id \
+             WHERE u.path >= $1 AND u.path < $2 AND d.handed_on >= $3 AND d.handed_on <= $4 GROUP BY u.path",
+        ).bind(lo).bind(&hi).bind(from).bind(to).fetch_all(p).await?);
+        for (path, households, vnd) in &rows {
+            roll.targets(path, &mut hit);
+            for &i in &hit {
+                out[i].aid_households += households;
+                out[i].aid_vnd += vnd;
+            }
+        }
+        let levels = self.level_numbers(root, to, to, true).await?;
+        let by_id: HashMap<i64, u8> = levels.into_iter().map(|(id, _, l)| (id, l)).collect();
+        for (o, u) in out.iter_mut().zip(units) {
+            o.level = by_id.get(&u.id).copied().filter(|l| (1..=4).contains(l));
+        }
+        Ok(out)
+    }
+
     // -----------------------------------------------------------------------------------
     // Announcements
 

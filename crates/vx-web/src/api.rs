@@ -133,6 +133,8 @@ pub fn openapi_document() -> &'static str {
         doc.merge(crate::epi::openapi());
         doc.merge(crate::zones::openapi());
         doc.merge(crate::ops::openapi());
+        doc.merge(<crate::exchange::ExchangeApiDoc as OpenApi>::openapi());
+        doc.merge(<crate::fhir::FhirApiDoc as OpenApi>::openapi());
         doc.to_pretty_json()
             .expect("the OpenAPI document serialises")
     })

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use crate::AppState;
 
-mod api;
+pub(crate) mod api;
 mod pages;
 mod review;
 

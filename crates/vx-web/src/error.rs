@@ -190,7 +190,9 @@ pub(crate) async fn json_error(res: Response) -> Response {
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| {
+            v.starts_with("application/json") || v.starts_with("application/fhir+json")
+        });
     if is_json {
         return res;
     }

@@ -29,8 +29,11 @@ use vx_store::Store;
 mod api;
 mod auth;
 mod cache;
+mod dhis2_push;
 mod epi;
 mod error;
+mod exchange;
+mod fhir;
 mod i18n;
 mod identity;
 mod input;
@@ -43,6 +46,9 @@ mod zones;
 pub use api::ApiDoc;
 pub use auth::{hash_password, new_api_token, parse_proxy, sha256_hex, IpNet};
 pub use cache::Metrics;
+pub use dhis2_push::{
+    parse_dhis2_server, push_dhis2, Dhis2Credentials, PushError, PushReport, Url,
+};
 pub use i18n::Lang;
 pub use situation::report::{daily_report, neutralise, DailyReport};
 
@@ -63,6 +69,9 @@ pub struct WebConfig {
     pub as_of: Option<NaiveDate>,
     /// Counters of the server's work (shared: keep a clone to read them).
     pub metrics: Arc<Metrics>,
+    /// The DHIS2 mapping of `/api/v1/exchange/dhis2/dataValueSets` (`serve --dhis2-mapping
+    /// FILE`); `None`: every indicator under its own name, every unit under its code.
+    pub dhis2_mapping: Option<Arc<vx_exchange::Mapping>>,
 }
 
 impl WebConfig {
@@ -81,6 +90,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             as_of: None,
             metrics: Arc::default(),
+            dhis2_mapping: None,
         }
     }
 }
@@ -122,6 +132,8 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(zones::routes())
         .merge(ops::routes())
         .merge(situation::routes())
+        .merge(exchange::routes())
+        .merge(fhir::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))

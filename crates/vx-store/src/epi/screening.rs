@@ -559,6 +559,19 @@ impl Store {
         self.with_members(row).await
     }
 
+    /// The samples a person was in (pools and retests too), by collection time.
+    pub async fn samples_of_person(&self, person_id: i64) -> Result<Vec<Sample>> {
+        let ids: Vec<(i64,)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT DISTINCT sample_id FROM sample_members WHERE person_id = $1",
+        ).bind(person_id).fetch_all(p).await?);
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            out.extend(self.sample(id).await?);
+        }
+        out.sort_by_key(|s| (s.collected_at, s.id));
+        Ok(out)
+    }
+
     async fn with_members(&self, row: Option<SampleDbRow>) -> Result<Option<Sample>> {
         let Some(row) = row else { return Ok(None) };
         let members: Vec<(i64,)> = with_pool!(self, p => sqlx::query_as(

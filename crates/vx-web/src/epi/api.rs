@@ -113,6 +113,9 @@ pub(crate) struct UploadAnswer {
     pub problems: u64,
     pub retest_orders: u64,
     pub case_proposals: u64,
+    /// Every row's outcome in row order (also those not listed): for the FHIR answer.
+    #[serde(skip)]
+    pub every_row: Vec<(u32, &'static str, Option<i64>)>,
 }
 
 /// One row: `accepted` (result recorded), `unchanged` (the same result is stored),
@@ -330,6 +333,7 @@ pub(crate) async fn import_table(
         problems: 0,
         retest_orders: summary.as_ref().map_or(0, |s| s.retest_orders),
         case_proposals: summary.as_ref().map_or(0, |s| s.case_proposals),
+        every_row: Vec::with_capacity(table.rows.len()),
     };
     let small = table.rows.len() <= MAX_ROWS_ANSWERED;
     let mut seen: HashMap<String, ()> = HashMap::new();
@@ -356,6 +360,7 @@ pub(crate) async fn import_table(
             ("accepted", vec![], None, None)
         };
         seen.insert(sample_code.clone(), ());
+        answer.every_row.push((*row, outcome, conflict_id));
         let listed = (small || !matches!(outcome, "accepted" | "unchanged"))
             && answer.rows.len() < MAX_ROWS_ANSWERED;
         if !listed {

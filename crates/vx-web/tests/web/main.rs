@@ -5,6 +5,8 @@
 mod clock;
 mod edges;
 mod epi;
+mod exchange;
+mod fhir;
 mod identity;
 mod ops;
 mod situation;
@@ -1057,6 +1059,8 @@ async fn openapi_lists_every_api_route() {
                 .iter()
                 .chain(zones::API_ROUTES)
                 .chain(ops::API_ROUTES)
+                .chain(exchange::API_ROUTES)
+                .chain(fhir::API_ROUTES)
                 .map(|(m, p)| (m.to_string(), p.to_string())),
         );
         for (method, path) in &expected {
