@@ -334,7 +334,7 @@ pub fn read_lab_bundle(body: &[u8]) -> Result<LabBundle, Vec<EntryProblem>> {
         }
     };
     let entries = match doc.get("entry") {
-        None => &Vec::new(),
+        None | Some(Value::Null) => &Vec::new(),
         Some(Value::Array(a)) => a,
         Some(_) => return Err(vec![EntryProblem::bundle("entry", "expected an array")]),
     };

@@ -135,9 +135,111 @@ pub fn openapi_document() -> &'static str {
         doc.merge(crate::ops::openapi());
         doc.merge(<crate::exchange::ExchangeApiDoc as OpenApi>::openapi());
         doc.merge(<crate::fhir::FhirApiDoc as OpenApi>::openapi());
-        doc.to_pretty_json()
-            .expect("the OpenAPI document serialises")
+        let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+        complete_errors(&mut doc);
+        raw_inputs(&mut doc);
+        serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises")
     })
+}
+
+/// The registry's inputs read every field as text: a JSON string, or a number or boolean
+/// written as one (`0912345678` typed as a number keeps its digits). Their schemas say so,
+/// and which fields are required.
+fn raw_inputs(doc: &mut serde_json::Value) {
+    for (name, required) in [
+        ("HouseholdInput", &["code", "unit_code", "head_name"][..]),
+        (
+            "PersonInput",
+            &["household_code", "full_name", "birth", "sex"][..],
+        ),
+    ] {
+        let schema = &mut doc["components"]["schemas"][name];
+        if let Some(props) = schema["properties"].as_object_mut() {
+            for (field, prop) in props.iter_mut() {
+                let types = if required.contains(&field.as_str()) {
+                    serde_json::json!(["string", "number", "boolean"])
+                } else {
+                    serde_json::json!(["string", "number", "boolean", "null"])
+                };
+                if let Some(prop) = prop.as_object_mut() {
+                    prop.remove("oneOf");
+                    prop.insert("type".into(), types);
+                }
+            }
+        }
+        schema["required"] = serde_json::json!(required);
+    }
+}
+
+/// Documents on every operation the errors that come from the edge rather than from the
+/// handler, each with the JSON error body: 400 (a malformed query, path or body), 401 (no
+/// credential), 403 (a write without its CSRF token or from another site), 404 (an unknown
+/// or unseen path item), 413 and 415 (a body too large or not of the operation's type) and
+/// 422 (a field that does not parse). What a handler answers itself is documented on it.
+fn complete_errors(doc: &mut serde_json::Value) {
+    let error = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let public = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| {
+                    s.iter()
+                        .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
+                });
+            let params = op
+                .get("parameters")
+                .and_then(|p| p.as_array())
+                .cloned()
+                .unwrap_or_default();
+            let in_path = params.iter().any(|p| p["in"] == "path");
+            let body = op.contains_key("requestBody");
+            let responses = op
+                .entry("responses")
+                .or_insert_with(|| serde_json::json!({}))
+                .as_object_mut()
+                .expect("responses are an object");
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(description));
+            };
+            if !params.is_empty() || body {
+                add("400", "A malformed query, path or body");
+                add("422", "A field that does not parse");
+            }
+            if !public {
+                add("401", "No credential, or one that is no longer valid");
+                if method != "get" {
+                    add(
+                        "403",
+                        "A write without its CSRF token, from another site, or beyond the role",
+                    );
+                }
+            }
+            if in_path {
+                add("404", "No such item, or not the caller's");
+            }
+            if body {
+                add("413", "A body over the operation's limit");
+                add("415", "A body not of the operation's type");
+            }
+        }
+    }
 }
 
 /// This API's OpenAPI 3.1 description.
@@ -509,7 +611,7 @@ pub struct ListParams {
     /// Search text (diacritics and case ignored), at most 200 characters.
     #[param(max_length = 200)]
     q: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 1_000_000)]
     offset: Option<String>,
     /// 1 to 500, default 50.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
@@ -524,7 +626,7 @@ pub struct HouseholdParams {
     /// Head's name (diacritics ignored) or exact household code, at most 200 characters.
     #[param(max_length = 200)]
     q: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 1_000_000)]
     offset: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
@@ -544,7 +646,7 @@ pub struct PeopleParams {
     /// Include deactivated people (yes/no).
     #[param(value_type = Option<bool>)]
     include_inactive: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 0)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 1_000_000)]
     offset: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
@@ -590,7 +692,12 @@ pub(crate) fn paging(
             .parse::<i64>()
             .ok()
             .filter(|n| (0..=1_000_000).contains(n))
-            .ok_or_else(|| invalid("offset", "offset must be a whole number from 0"))?,
+            .ok_or_else(|| {
+                invalid(
+                    "offset",
+                    "offset must be a whole number from 0 to 1,000,000",
+                )
+            })?,
     };
     let limit = match limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 50,

@@ -46,11 +46,15 @@ pub(crate) fn mapping(configured: Option<&Arc<Mapping>>) -> Arc<Mapping> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExchangeParams {
     /// The unit: its values and its children's (those the caller sees).
-    #[param(example = "831")]
+    #[param(required = true, example = "831", pattern = "^[0-9]{2,10}$")]
     unit: Option<String>,
     /// A day (2021-09-12), an ISO week (2021W37) or a month (2021-09); DHIS2's own
     /// identifiers (20210912, 202109) are taken too.
-    #[param(example = "2021W37")]
+    #[param(
+        required = true,
+        example = "2021W37",
+        pattern = "^(19|2[0-9])[0-9]{2}(-?W(0?[1-9]|[1-4][0-9]|5[0-3])|-?(0[1-9]|1[0-2])(-?(0[1-9]|[12][0-9]|3[01]))?)$"
+    )]
     period: Option<String>,
 }
 

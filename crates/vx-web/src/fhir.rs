@@ -40,9 +40,33 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/fhir/Observation", get(search_observations))
 }
 
+/// A FHIR R4 Bundle as this endpoint takes it (the resources: see the operation).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a schema only: the body is read by vx_exchange::fhir
+struct FhirBundle {
+    #[schema(rename = "resourceType", pattern = "^Bundle$", example = "Bundle")]
+    resource_type: String,
+    #[schema(rename = "type")]
+    kind: FhirBundleType,
+    /// Entries: `{fullUrl, resource, request}` with a Patient, Specimen, ServiceRequest or
+    /// Observation.
+    #[schema(value_type = Option<Vec<Object>>)]
+    entry: Option<Vec<()>>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum FhirBundleType {
+    Transaction,
+    Batch,
+    Collection,
+}
+
 #[derive(OpenApi)]
 #[openapi(
     paths(post_bundle, get_patient, search_observations),
+    components(schemas(FhirBundle, FhirBundleType)),
     tags((name = "fhir", description = "FHIR R4: laboratory results in, a person's tests out"))
 )]
 pub(crate) struct FhirApiDoc;
@@ -158,7 +182,7 @@ fn element_of(column: &str) -> &'static str {
 /// OperationOutcome naming each entry at fault, when nothing was recorded. Laboratory and
 /// admin only.
 #[utoipa::path(post, path = "/api/v1/fhir", tag = "fhir", params(BundleParams),
-    request_body(content((Object = "application/fhir+json"), (Object = "application/json")),
+    request_body(content((FhirBundle = "application/fhir+json"), (FhirBundle = "application/json")),
         description = "A FHIR R4 Bundle"),
     responses(
         (status = 200, description = "A response Bundle: an entry per request entry", content((Object = "application/fhir+json"))),
@@ -450,10 +474,14 @@ async fn get_patient(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ObservationParams {
-    /// `Patient/{id}` (or the id alone).
-    #[param(example = "Patient/42")]
+    /// `Patient/{id}` (or the id alone); `patient={id}` is read too.
+    #[param(
+        required = true,
+        example = "Patient/42",
+        pattern = "^(Patient/)?[1-9][0-9]{0,17}$"
+    )]
     subject: Option<String>,
-    /// The same as `subject`.
+    #[param(ignore)]
     patient: Option<String>,
 }
 

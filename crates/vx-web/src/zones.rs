@@ -164,7 +164,8 @@ pub struct RuleSetRef {
 /// One criterion as evaluated.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReasonDto {
-    #[schema(value_type = Object)]
+    /// The criterion: its name, or an object naming it with its parameters.
+    #[schema(value_type = Value)]
     pub criterion: serde_json::Value,
     pub value: Option<f64>,
     pub threshold: f64,
@@ -178,15 +179,17 @@ pub struct ReasonDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeasureDto {
     pub measure: String,
-    #[schema(value_type = Object)]
+    /// As in rule files: 30, "open", "19:00-05:00", "none", true.
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     /// `{"level": {...}}` (the rule set's default for the level) or `{"override": {...}}`.
     #[schema(value_type = Object)]
     pub source: serde_json::Value,
     /// For an override: the unit that decided it (the unit or an ancestor).
     pub override_unit: Option<String>,
-    /// For an override: the level default it replaces, and whether it relaxes or tightens it.
-    #[schema(value_type = Object)]
+    /// For an override: the level default it replaces, and whether it relaxes or tightens
+    /// it; null for a level default.
+    #[schema(value_type = Value)]
     pub default: serde_json::Value,
     pub change: Option<String>,
     pub text_vi: String,

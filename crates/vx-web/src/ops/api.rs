@@ -269,6 +269,7 @@ pub(crate) struct CrossingInput {
     test: String,
     /// The test's sampling day (YYYY-MM-DD).
     test_on: String,
+    #[schema(minimum = 0, maximum = 255)]
     doses: Option<u8>,
     /// When it happened (default: now); devices syncing later send it.
     at: Option<DateTime<Utc>>,

@@ -523,7 +523,7 @@ pub struct OverrideDto {
     pub unit: String,
     pub decision: String,
     pub measure: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
@@ -539,7 +539,7 @@ pub struct OverrideInput {
     /// A measure key, e.g. gathering_max, markets, curfew.
     pub measure: String,
     /// As in rule files: 30, "open", "19:00-05:00", "none", true.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     pub from: NaiveDate,
     #[serde(default)]
@@ -583,13 +583,19 @@ pub struct TargetDto {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TargetInput {
     /// Highest acceptable level, 1–4 (1: green, the new normal).
+    #[schema(minimum = 1, maximum = 4)]
     pub level: u8,
     pub by: NaiveDate,
+    /// Days of margin before the target day (0–365, default 3).
     #[serde(default = "three")]
+    #[schema(minimum = 0, maximum = 365)]
     pub margin_days: u32,
     #[serde(default)]
     pub note: String,
 }
+
+/// The largest margin of a target: a year.
+const MAX_MARGIN_DAYS: u32 = 365;
 
 fn three() -> u32 {
     3
@@ -1001,6 +1007,9 @@ async fn add_target_api(
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
     let date = parse_date(&q, st.config.today())?;
     let level = level_field(input.level).map_err(bad_request)?;
+    if input.margin_days > MAX_MARGIN_DAYS {
+        return Err(bad_request(format!("margin_days: 0 to {MAX_MARGIN_DAYS}")).into());
+    }
     let t = st
         .store
         .add_target(
@@ -1024,12 +1033,22 @@ pub struct SandboxQuery {
     /// A stored rule set id, e.g. qd-4800.
     rule_set: String,
     /// First day (YYYY-MM-DD).
+    #[param(format = Date)]
     from: String,
     /// Last day (YYYY-MM-DD), at most 92 days after `from`.
+    #[param(format = Date)]
     to: String,
 }
 
 const SANDBOX_MAX_DAYS: i64 = 92;
+
+/// A day field that does not parse: 422 naming it.
+fn day_field(field: &str) -> crate::error::AppError {
+    crate::error::AppError::Invalid(vec![crate::error::FieldProblem {
+        field: field.to_string(),
+        error: "a day, YYYY-MM-DD".to_string(),
+    }])
+}
 const SANDBOX_MAX_ROWS: usize = 2000;
 
 /// Runs `rule_set` over `unit`'s subtree and compares with the official levels (stored,
@@ -1128,15 +1147,8 @@ async fn sandbox_api(
     Query(q): Query<SandboxQuery>,
 ) -> Result<Json<SandboxDto>, ApiError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let from: NaiveDate = q
-        .from
-        .trim()
-        .parse()
-        .map_err(|_| bad_request("from: YYYY-MM-DD".into()))?;
-    let to: NaiveDate =
-        q.to.trim()
-            .parse()
-            .map_err(|_| bad_request("to: YYYY-MM-DD".into()))?;
+    let from: NaiveDate = q.from.trim().parse().map_err(|_| day_field("from"))?;
+    let to: NaiveDate = q.to.trim().parse().map_err(|_| day_field("to"))?;
     Ok(Json(
         sandbox(&st.store, &unit, &q.rule_set, from, to).await?,
     ))
@@ -1565,7 +1577,7 @@ async fn draw_targets(
             label { (L::TargetLevel.get(lang)) " " select name="level" {
                 @for n in 1..=4u8 { option value=(n) { (n) } } } }
             " " label { (L::By.get(lang)) " " input type="date" name="by" required; }
-            " " label { (L::Margin.get(lang)) " " input type="number" name="margin_days" value="3" min="0"; }
+            " " label { (L::Margin.get(lang)) " " input type="number" name="margin_days" value="3" min="0" max="365"; }
             " " label { (L::Note.get(lang)) " " input type="text" name="note"; }
             " " button type="submit" { (L::Add.get(lang)) }
         }
@@ -1620,8 +1632,12 @@ async fn add_target_form(
         f.margin_days
             .trim()
             .parse::<u32>()
-            .map_err(|_| errors.push(format!("{}: ≥ 0", L::Margin.get(ctx.lang))))
             .ok()
+            .filter(|m| *m <= MAX_MARGIN_DAYS)
+            .or_else(|| {
+                errors.push(format!("{}: 0–{MAX_MARGIN_DAYS}", L::Margin.get(ctx.lang)));
+                None
+            })
     };
     if let (Some(by), Some(level), Some(margin_days), true) = (by, level, margin, errors.is_empty())
     {

@@ -270,7 +270,18 @@ async fn exchange_scope_and_bad_queries() {
         let (_, api) = app
             .api(&commune, Method::GET, "/api/v1/openapi.json", None)
             .await;
-        assert!(api["paths"][PATH]["get"].is_object());
+        let op = &api["paths"][PATH]["get"];
+        for status in ["200", "400", "401", "404", "422"] {
+            assert!(op["responses"][status].is_object(), "{status} undocumented");
+        }
+        let required: Vec<&str> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["required"] == true)
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(required, ["unit", "period"]);
     })
     .await;
 }
