@@ -90,7 +90,8 @@ enum Command {
     /// Reports: the daily report of a unit and its children (XLSX or CSV).
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
-    /// Reviews: import rows held for identity review (list, settle).
+    /// Reviews: import rows held for identity review (list, settle); duplicate people (list,
+    /// merge, undo, dismiss).
     #[command(subcommand)]
     Review(review_cmd::ReviewCommand),
     /// Exchange: a unit's figures as DHIS2 data values (dataValueSets JSON or ADX).

@@ -1,6 +1,8 @@
 //! `vungxanh review identity list|settle`: the identity review queue on the command line —
 //! rows of a people import held because their citizen ID belongs to someone else, or
-//! because they move a person between communes (see `docs/registry.md`).
+//! because they move a person between communes; `vungxanh review duplicates
+//! list|merge|undo|dismiss`: candidate duplicate people and their merge (see
+//! `docs/registry.md`).
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
@@ -12,6 +14,168 @@ pub enum ReviewCommand {
     /// Import rows held for identity review.
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// People who may be one person: list, merge, undo a merge, dismiss a pair.
+    #[command(subcommand)]
+    Duplicates(DuplicatesCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DuplicatesCommand {
+    /// Candidate pairs of a unit's subtree, each with its reason, and the merges made there.
+    List {
+        #[arg(long)]
+        unit: String,
+        /// At most this many pairs.
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
+    /// Merge person MERGED into person KEPT (audited; undone with `undo`).
+    Merge {
+        kept: i64,
+        merged: i64,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        note: String,
+        /// Who merges, for the audit log.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        /// Merge as this user: its scope must cover both people.
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
+    },
+    /// Undo a merge: every row it moved goes back.
+    Undo {
+        merge: i64,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
+    },
+    /// Two people are not the same person: the pair is not suggested again.
+    Dismiss {
+        a: i64,
+        b: i64,
+        #[arg(long)]
+        note: String,
+        #[arg(long, default_value = "cli")]
+        actor: String,
+    },
+}
+
+/// The actor and, for a named user, its access.
+async fn who(
+    store: &Store,
+    actor: &str,
+    user: &Option<String>,
+) -> Result<(Actor, Option<vx_domain::Access>)> {
+    Ok(match user {
+        Some(username) => {
+            let (user, _) = store
+                .user_by_username(username)
+                .await?
+                .with_context(|| format!("no user {username:?}"))?;
+            (user.actor(), Some(user.access()))
+        }
+        None => (Actor::system(actor), None),
+    })
+}
+
+async fn duplicates(store: &Store, cmd: DuplicatesCommand) -> Result<()> {
+    match cmd {
+        DuplicatesCommand::List { unit, limit } => {
+            let root = store
+                .unit(&unit)
+                .await?
+                .with_context(|| format!("no unit with code {unit}"))?;
+            let (pairs, total) = store.duplicate_pairs(&root, limit).await?;
+            for pair in &pairs {
+                println!("{} + {}: {}", pair.a.id, pair.b.id, pair.reason.text_en());
+                for p in [&pair.a, &pair.b] {
+                    println!("  #{:<8} {} (unit {})", p.id, show(&p.data), p.unit_code);
+                }
+            }
+            println!(
+                "{total} candidate pairs in {} {}{}",
+                root.code,
+                root.name,
+                if total > pairs.len() {
+                    format!(" ({} shown)", pairs.len())
+                } else {
+                    String::new()
+                }
+            );
+            for m in store.person_merges(&root, 20).await? {
+                println!(
+                    "merge #{}: #{} into #{} by {} {} ({}){}",
+                    m.id,
+                    m.merged_id,
+                    m.kept_id,
+                    m.actor,
+                    m.at.format("%Y-%m-%d %H:%M UTC"),
+                    m.moves.summary(),
+                    m.undone_by
+                        .as_ref()
+                        .map(|b| format!(", undone by {b}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        DuplicatesCommand::Merge {
+            kept,
+            merged,
+            note,
+            actor,
+            user,
+        } => {
+            if note.trim().is_empty() {
+                bail!("--note: say why");
+            }
+            let (actor, access) = who(store, &actor, &user).await?;
+            let m = store
+                .merge_people(&actor, kept, merged, note.trim(), access.as_ref())
+                .await
+                .with_context(|| format!("merging person {merged} into {kept}"))?;
+            println!(
+                "merge #{}: #{} into #{}: moved {}{}{}",
+                m.id,
+                m.merged_id,
+                m.kept_id,
+                m.moves.summary(),
+                if m.moves.took.is_empty() {
+                    String::new()
+                } else {
+                    format!("; #{} took {}", m.kept_id, m.moves.took.join(", "))
+                },
+                if m.moves.left.is_empty() {
+                    String::new()
+                } else {
+                    format!("; left on #{}: {}", m.merged_id, m.moves.left.join("; "))
+                }
+            );
+            println!("undo with: vungxanh review duplicates undo {}", m.id);
+        }
+        DuplicatesCommand::Undo { merge, actor, user } => {
+            let (actor, access) = who(store, &actor, &user).await?;
+            let m = store
+                .undo_merge(&actor, merge, access.as_ref())
+                .await
+                .with_context(|| format!("undoing merge {merge}"))?;
+            println!(
+                "merge #{} undone: #{} and #{} are two people again",
+                m.id, m.kept_id, m.merged_id
+            );
+        }
+        DuplicatesCommand::Dismiss { a, b, note, actor } => {
+            if note.trim().is_empty() {
+                bail!("--note: say why");
+            }
+            store
+                .dismiss_duplicate(&Actor::system(&actor), a, b, note.trim())
+                .await?;
+            println!("#{a} and #{b}: not the same person; not suggested again");
+        }
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -59,7 +223,10 @@ fn show(p: &NewPerson) -> String {
 }
 
 pub async fn run(store: &Store, cmd: ReviewCommand) -> Result<()> {
-    let ReviewCommand::Identity(cmd) = cmd;
+    let cmd = match cmd {
+        ReviewCommand::Identity(cmd) => cmd,
+        ReviewCommand::Duplicates(cmd) => return duplicates(store, cmd).await,
+    };
     match cmd {
         IdentityCommand::List { unit, all } => {
             let within = match &unit {

@@ -324,6 +324,15 @@ fn demo_builds_once_and_reuses() {
         }
         assert!(september > 0, "the demo hands support in August");
         assert_eq!(handed, september);
+        // Issue 14: candidate duplicates on the demo's 160,000 synthetic people (none is
+        // a real duplicate): the rules must not flood the list.
+        let out = run_ok(vungxanh(&db).args(["review", "duplicates", "list", "--unit", "831"]));
+        let pairs: usize = out
+            .lines()
+            .find_map(|l| l.split(" candidate pairs").next().filter(|_| l.contains(" candidate pairs")))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(pairs <= 5, "{pairs} candidate pairs among 160,000 people: {out}");
         let adx_file = dir.path().join("week.adx.xml");
         run_ok(vungxanh(&db).args(["export", "dhis2", "--unit", "831", "--period", "2021W37", "--adx", "--out", adx_file.to_str().unwrap()]));
         let adx = std::fs::read_to_string(&adx_file).unwrap();
@@ -688,4 +697,105 @@ fn long_refusals_are_capped_and_totals_rows_skipped() {
         "{out}"
     );
     assert!(out.contains("1 rows — 1 new"), "{out}");
+}
+
+/// Two households of Ấp 1 list the same woman (the second without her CCCD, with her
+/// birth date's day and month swapped).
+const DUPLICATE_HOUSEHOLDS: &str = "household_code,unit_code,head_name\n\
+2884601-0001,2884601,Phan Văn Vĩnh\n\
+2884601-0002,2884601,Trần Văn Tư\n";
+
+const DUPLICATE_PEOPLE: &str = "household_code,full_name,birth,sex,citizen_id,phone\n\
+2884601-0001,Nguyễn Thị Hạnh,1961-02-04,nữ,083161000777,\n\
+2884601-0002,Nguyen Thi Hanh,1961-04-02,nữ,,0987654321\n\
+2884601-0002,Trần Văn Tư,1960,nam,,\n";
+
+/// `review duplicates`: the pair listed with its reason, merged (the kept person takes the
+/// phone), the merge undone; on both backends.
+#[test]
+fn a_duplicate_is_listed_merged_and_undone() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stores = rt.block_on(test_stores());
+    for ts in &stores {
+        eprintln!("backend: {:?}", ts.backend());
+        let db = ts.url.as_str();
+        let dir = tempfile::tempdir().unwrap();
+        for (what, name, text) in [
+            ("units", "units.csv", TWO_COMMUNES),
+            ("households", "households.csv", DUPLICATE_HOUSEHOLDS),
+            ("people", "people.csv", DUPLICATE_PEOPLE),
+        ] {
+            run_ok(vungxanh(db).args(["import", what, &write(dir.path(), name, text)]));
+        }
+        let out = run_ok(vungxanh(db).args(["review", "duplicates", "list", "--unit", "28846"]));
+        assert!(
+            out.contains(": same name in one hamlet, birth dates with day and month swapped"),
+            "{out}"
+        );
+        assert!(out.contains("1 candidate pairs in 28846"), "{out}");
+        let ids: Vec<i64> = out
+            .lines()
+            .next()
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .split(" + ")
+            .map(|s| s.trim().parse().unwrap())
+            .collect();
+        let (kept, merged) = (ids[0].to_string(), ids[1].to_string());
+        let err = run_err(vungxanh(db).args([
+            "review",
+            "duplicates",
+            "merge",
+            &kept,
+            &merged,
+            "--note",
+            " ",
+        ]));
+        assert!(err.contains("--note: say why"), "{err}");
+        let out = run_ok(vungxanh(db).args([
+            "review",
+            "duplicates",
+            "merge",
+            &kept,
+            &merged,
+            "--note",
+            "cùng một người",
+        ]));
+        assert!(
+            out.contains(&format!(
+                "#{merged} into #{kept}: moved nothing to move; #{kept} took phone"
+            )),
+            "{out}"
+        );
+        let merge_id = out
+            .split("undo with: vungxanh review duplicates undo ")
+            .nth(1)
+            .unwrap()
+            .trim()
+            .to_string();
+        let out = run_ok(vungxanh(db).args(["review", "duplicates", "list", "--unit", "28846"]));
+        assert!(out.contains("0 candidate pairs"), "{out}");
+        assert!(
+            out.contains(&format!("merge #{merge_id}: #{merged} into #{kept}")),
+            "{out}"
+        );
+        let out = run_ok(vungxanh(db).args(["review", "duplicates", "undo", &merge_id]));
+        assert!(out.contains("are two people again"), "{out}");
+        let err = run_err(vungxanh(db).args(["review", "duplicates", "undo", &merge_id]));
+        assert!(err.contains("already undone"), "{err}");
+        let out = run_ok(vungxanh(db).args([
+            "review",
+            "duplicates",
+            "dismiss",
+            &kept,
+            &merged,
+            "--note",
+            "hai chị em",
+        ]));
+        assert!(out.contains("not suggested again"), "{out}");
+        let out = run_ok(vungxanh(db).args(["review", "duplicates", "list", "--unit", "28846"]));
+        assert!(out.contains("0 candidate pairs"), "{out}");
+    }
 }

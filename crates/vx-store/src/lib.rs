@@ -23,6 +23,7 @@ mod audit;
 mod auth;
 pub mod bench;
 mod bulk;
+mod duplicates;
 mod epi;
 mod identity;
 mod import;
@@ -36,6 +37,7 @@ mod zones;
 
 pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, ApiTokenInfo, NewUser, SessionInfo, User};
+pub use duplicates::{DuplicatePair, DuplicateReason, KeptBefore, MergeMoves, PersonMerge};
 pub use identity::IdentityReview;
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};

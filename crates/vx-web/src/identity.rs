@@ -167,7 +167,7 @@ async fn draw(
                     td { @if r.status == "open" && may_settle(v)
                         && v.access.path_in_scope(&r.unit_path) && v.access.path_in_scope(&r.target_path) {
                         (settle_form(&format!("/identity/{}/settle", r.id), v.csrf(), unit.code.as_str(), r.id,
-                            [("apply", t(lang, S::Apply), false), ("reject", t(lang, S::Reject), true)],
+                            &[("apply", t(lang, S::Apply), false), ("reject", t(lang, S::Reject), true)],
                             t(lang, S::Note), t(lang, S::Settle)))
                     } }
                 } } }

@@ -30,6 +30,7 @@ mod api;
 mod auth;
 mod cache;
 mod dhis2_push;
+mod duplicates;
 mod epi;
 mod error;
 mod exchange;
@@ -134,6 +135,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(situation::routes())
         .merge(exchange::routes())
         .merge(fhir::routes())
+        .merge(duplicates::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -1710,7 +1710,7 @@ pub(crate) fn settle_form(
     csrf: &str,
     unit: &str,
     id: i64,
-    choices: [(&str, &str, bool); 2],
+    choices: &[(&str, &str, bool)],
     note: &str,
     submit: &str,
 ) -> Markup {
@@ -1718,7 +1718,7 @@ pub(crate) fn settle_form(
         form method="post" action=(action) {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="unit" value=(unit);
-            @for (value, label, checked) in choices {
+            @for &(value, label, checked) in choices {
                 div.field.check { input id={(value) "-" (id)} type="radio" name="choice" value=(value) checked[checked]; " "
                     label for={(value) "-" (id)} { (label) } }
             }

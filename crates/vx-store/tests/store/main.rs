@@ -2,6 +2,7 @@
 //! (required in CI). One integration binary for the crate; `epi` holds the epidemiological
 //! record's tests.
 
+mod duplicates;
 mod epi;
 mod identity;
 mod ops;

@@ -156,6 +156,7 @@ strings! {
     CaseList => "Danh sách F0", "Cases (F0)";
     ConflictList => "Kết quả mâu thuẫn", "Conflicting results";
     IdentityList => "Đối chiếu nhân thân", "Identity review";
+    DuplicateList => "Người trùng lặp", "Duplicate people";
     RetestSample => "Ghi mẫu xét nghiệm lại", "Record the retest sample";
     ConfirmCase => "xác nhận F0", "confirm as F0";
     Contacts => "Người tiếp xúc gần (F1)", "Close contacts (F1)";
@@ -705,7 +706,8 @@ async fn work_page(
             }
             a.button.secondary href={"/units/" (unit.code) "/cases"} { (s(lang, S::CaseList)) } " "
             a.button.secondary href={"/units/" (unit.code) "/conflicts"} { (s(lang, S::ConflictList)) } " "
-            a.button.secondary href={"/units/" (unit.code) "/identity"} { (s(lang, S::IdentityList)) }
+            a.button.secondary href={"/units/" (unit.code) "/identity"} { (s(lang, S::IdentityList)) } " "
+            a.button.secondary href={"/units/" (unit.code) "/duplicates"} { (s(lang, S::DuplicateList)) }
         }
         @if !q.retest.is_empty() { p.notice role="status" { (s(lang, S::Saved)) " " (q.retest) } }
         form.inline method="get" action={"/units/" (unit.code) "/work"} {

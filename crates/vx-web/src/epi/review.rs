@@ -762,7 +762,7 @@ async fn draw_conflicts(
                         @if !c.note.is_empty() { " · " (c.note) } }
                     td { @if c.status == ConflictStatus::Open && may {
                         (settle_form(&format!("/conflicts/{}/resolve", c.id), v.csrf(), unit.code.as_str(), c.id,
-                            [("keep", t(lang, R::Keep), true), ("replace", t(lang, R::Replace), false)],
+                            &[("keep", t(lang, R::Keep), true), ("replace", t(lang, R::Replace), false)],
                             t(lang, R::Note), t(lang, R::Resolve)))
                     } }
                 } } }

@@ -3,6 +3,7 @@
 //! binary for the crate; `epi` and `zones` hold the tests of those parts.
 
 mod clock;
+mod duplicates;
 mod edges;
 mod epi;
 mod exchange;
