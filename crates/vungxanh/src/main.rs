@@ -20,6 +20,8 @@ mod import;
 mod progress;
 mod report_cmd;
 mod review_cmd;
+#[cfg(test)]
+mod tidy;
 mod users;
 mod zones_cmd;
 

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Level, Unit};
+use crate::{Unit, UnitLevel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -59,10 +59,10 @@ impl Role {
     }
     /// The deepest level whose units (and their aggregate figures) the role sees inside
     /// its scope. `None`: no units at all (a laboratory only uploads results).
-    pub fn deepest_level(self) -> Option<Level> {
+    pub fn deepest_level(self) -> Option<UnitLevel> {
         match self {
-            Role::Admin | Role::District | Role::Commune | Role::Hamlet => Some(Level::Hamlet),
-            Role::Province => Some(Level::Commune),
+            Role::Admin | Role::District | Role::Commune | Role::Hamlet => Some(UnitLevel::Hamlet),
+            Role::Province => Some(UnitLevel::Commune),
             Role::Laboratory => None,
         }
     }
@@ -71,12 +71,12 @@ impl Role {
         matches!(self, Role::Admin | Role::Commune | Role::Hamlet)
     }
     /// The level a scope unit of this role must have (admin: any; laboratory: any).
-    pub fn scope_level(self) -> Option<Level> {
+    pub fn scope_level(self) -> Option<UnitLevel> {
         match self {
-            Role::Province => Some(Level::Province),
-            Role::District => Some(Level::District),
-            Role::Commune => Some(Level::Commune),
-            Role::Hamlet => Some(Level::Hamlet),
+            Role::Province => Some(UnitLevel::Province),
+            Role::District => Some(UnitLevel::District),
+            Role::Commune => Some(UnitLevel::Commune),
+            Role::Hamlet => Some(UnitLevel::Hamlet),
             Role::Admin | Role::Laboratory => None,
         }
     }
@@ -143,7 +143,7 @@ mod tests {
     use crate::UnitCode;
     use chrono::NaiveDate;
 
-    fn unit(path: &str, level: Level) -> Unit {
+    fn unit(path: &str, level: UnitLevel) -> Unit {
         Unit {
             id: 1,
             code: UnitCode::parse("1").unwrap(),
@@ -164,9 +164,9 @@ mod tests {
         let province = Access::new(Role::Province, vec!["/1/".into()]);
         let district = Access::new(Role::District, vec!["/1/2/".into()]);
         let commune = Access::new(Role::Commune, vec!["/1/2/3/".into()]);
-        let commune_unit = unit("/1/2/3/", Level::Commune);
-        let hamlet = unit("/1/2/3/4/", Level::Hamlet);
-        let other_commune = unit("/1/2/9/", Level::Commune);
+        let commune_unit = unit("/1/2/3/", UnitLevel::Commune);
+        let hamlet = unit("/1/2/3/4/", UnitLevel::Hamlet);
+        let other_commune = unit("/1/2/9/", UnitLevel::Commune);
 
         assert!(province.sees_unit(&commune_unit));
         assert!(!province.sees_unit(&hamlet));
@@ -179,6 +179,6 @@ mod tests {
         assert!(!commune.sees_unit(&other_commune));
         assert!(!commune.sees_people_in(&other_commune));
         // "/1/2/3/" must not match "/1/2/33/".
-        assert!(!commune.sees_unit(&unit("/1/2/33/", Level::Commune)));
+        assert!(!commune.sees_unit(&unit("/1/2/33/", UnitLevel::Commune)));
     }
 }

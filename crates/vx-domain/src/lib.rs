@@ -21,7 +21,7 @@ pub use person::{
     Relation, Sex, UnknownValue,
 };
 pub use text::{fold, parse_flag};
-pub use unit::{Level, NewUnit, Unit, UnitCode, UnitCodeError, UnknownLevel};
+pub use unit::{NewUnit, Unit, UnitCode, UnitCodeError, UnitLevel, UnknownLevel};
 
 /// The epidemiological day is the calendar day in Vietnam (UTC+7, no daylight saving).
 pub const VN_UTC_OFFSET_SECONDS: i32 = 7 * 3600;

@@ -55,7 +55,7 @@ impl fmt::Display for UnitCode {
 /// The level of a unit in the tree. Depth grows downwards: a province is depth 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub enum UnitLevel {
     Province,
     District,
     Commune,
@@ -66,20 +66,20 @@ pub enum Level {
 #[error("unknown level {0:?} (expected province, district, commune or hamlet)")]
 pub struct UnknownLevel(pub String);
 
-impl Level {
-    pub const ALL: [Level; 4] = [
-        Level::Province,
-        Level::District,
-        Level::Commune,
-        Level::Hamlet,
+impl UnitLevel {
+    pub const ALL: [UnitLevel; 4] = [
+        UnitLevel::Province,
+        UnitLevel::District,
+        UnitLevel::Commune,
+        UnitLevel::Hamlet,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Level::Province => "province",
-            Level::District => "district",
-            Level::Commune => "commune",
-            Level::Hamlet => "hamlet",
+            UnitLevel::Province => "province",
+            UnitLevel::District => "district",
+            UnitLevel::Commune => "commune",
+            UnitLevel::Hamlet => "hamlet",
         }
     }
     /// 0 for a province, 3 for a hamlet.
@@ -89,34 +89,34 @@ impl Level {
     /// Whether households live directly in units of this level. Communes hold
     /// households only where they have no hamlets (the store checks that part).
     pub fn may_hold_households(self) -> bool {
-        matches!(self, Level::Commune | Level::Hamlet)
+        matches!(self, UnitLevel::Commune | UnitLevel::Hamlet)
     }
     pub fn name_vi(self) -> &'static str {
         match self {
-            Level::Province => "Tỉnh/Thành phố",
-            Level::District => "Quận/Huyện",
-            Level::Commune => "Xã/Phường/Thị trấn",
-            Level::Hamlet => "Ấp/Khu phố",
+            UnitLevel::Province => "Tỉnh/Thành phố",
+            UnitLevel::District => "Quận/Huyện",
+            UnitLevel::Commune => "Xã/Phường/Thị trấn",
+            UnitLevel::Hamlet => "Ấp/Khu phố",
         }
     }
     pub fn name_en(self) -> &'static str {
         match self {
-            Level::Province => "Province",
-            Level::District => "District",
-            Level::Commune => "Commune",
-            Level::Hamlet => "Hamlet",
+            UnitLevel::Province => "Province",
+            UnitLevel::District => "District",
+            UnitLevel::Commune => "Commune",
+            UnitLevel::Hamlet => "Hamlet",
         }
     }
 }
 
-impl FromStr for Level {
+impl FromStr for UnitLevel {
     type Err = UnknownLevel;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match crate::fold(s).as_str() {
-            "province" | "tinh" => Ok(Level::Province),
-            "district" | "huyen" | "quan" => Ok(Level::District),
-            "commune" | "xa" | "phuong" | "ward" => Ok(Level::Commune),
-            "hamlet" | "ap" | "khu pho" | "thon" | "village" => Ok(Level::Hamlet),
+            "province" | "tinh" => Ok(UnitLevel::Province),
+            "district" | "huyen" | "quan" => Ok(UnitLevel::District),
+            "commune" | "xa" | "phuong" | "ward" => Ok(UnitLevel::Commune),
+            "hamlet" | "ap" | "khu pho" | "thon" | "village" => Ok(UnitLevel::Hamlet),
             _ => Err(UnknownLevel(s.to_string())),
         }
     }
@@ -128,7 +128,7 @@ impl FromStr for Level {
 pub struct NewUnit {
     pub code: UnitCode,
     pub parent_code: Option<UnitCode>,
-    pub level: Level,
+    pub level: UnitLevel,
     /// The `type` column as written ("tinh", "xa", "thị trấn"...); empty when absent.
     pub kind: String,
     pub name: String,
@@ -144,7 +144,7 @@ pub struct Unit {
     pub id: i64,
     pub code: UnitCode,
     pub parent_code: Option<UnitCode>,
-    pub level: Level,
+    pub level: UnitLevel,
     /// Official type slug as in the GSO list: "tinh", "huyen", "xa", "thi-tran", "ap"...
     pub kind: String,
     pub name: String,
@@ -181,9 +181,9 @@ mod tests {
 
     #[test]
     fn levels_parse_in_both_languages() {
-        assert_eq!("Xã".parse::<Level>().unwrap(), Level::Commune);
-        assert_eq!("hamlet".parse::<Level>().unwrap(), Level::Hamlet);
-        assert_eq!("Khu phố".parse::<Level>().unwrap(), Level::Hamlet);
-        assert!("county".parse::<Level>().is_err());
+        assert_eq!("Xã".parse::<UnitLevel>().unwrap(), UnitLevel::Commune);
+        assert_eq!("hamlet".parse::<UnitLevel>().unwrap(), UnitLevel::Hamlet);
+        assert_eq!("Khu phố".parse::<UnitLevel>().unwrap(), UnitLevel::Hamlet);
+        assert!("county".parse::<UnitLevel>().is_err());
     }
 }

@@ -5,8 +5,8 @@ use std::fmt::Display;
 
 use chrono::NaiveDate;
 use vx_domain::{
-    parse_flag, Birth, CitizenId, HouseholdCode, Level, Located, NewHousehold, NewPerson, NewUnit,
-    PersonName, Phone, Relation, RowProblem, Sex, UnitCode,
+    parse_flag, Birth, CitizenId, HouseholdCode, Located, NewHousehold, NewPerson, NewUnit,
+    PersonName, Phone, Relation, RowProblem, Sex, UnitCode, UnitLevel,
 };
 
 use crate::columns::{Kind, Mapping};
@@ -233,28 +233,28 @@ pub fn parse_units(table: &Table) -> Result<Parsed<NewUnit>, ReadError> {
     let (m, mut parsed) = start(table, Kind::Units)?;
     // The level of a commune's parent: a district in the 2021 tree, a province since 2025.
     // Known from the file when it has district or province rows (see `unit_code_text`).
-    let levels: Vec<Level> = table
+    let levels: Vec<UnitLevel> = table
         .rows
         .iter()
         .filter_map(|(_, cells)| m.cell(cells, "level").0.parse().ok())
         .collect();
-    let commune_parent = if levels.contains(&Level::District) {
-        Some(Level::District)
-    } else if levels.contains(&Level::Province) {
-        Some(Level::Province)
+    let commune_parent = if levels.contains(&UnitLevel::District) {
+        Some(UnitLevel::District)
+    } else if levels.contains(&UnitLevel::Province) {
+        Some(UnitLevel::Province)
     } else {
         None
     };
-    let parent_level = |level: Level| match level {
-        Level::Province => None,
-        Level::District => Some(Level::Province),
-        Level::Commune => commune_parent,
-        Level::Hamlet => Some(Level::Commune),
+    let parent_level = |level: UnitLevel| match level {
+        UnitLevel::Province => None,
+        UnitLevel::District => Some(UnitLevel::Province),
+        UnitLevel::Commune => commune_parent,
+        UnitLevel::Hamlet => Some(UnitLevel::Commune),
     };
     let mut seen = HashMap::new();
     for (row, cells) in &table.rows {
         let mut c = RowCheck::new(table, &m, *row, cells);
-        let level = c.required("level", c.raw("level"), str::parse::<Level>);
+        let level = c.required("level", c.raw("level"), str::parse::<UnitLevel>);
         let code_text = unit_code_text(&c, "code", level);
         let code = c.required("code", &code_text, UnitCode::parse);
         if let Some(code) = &code {
@@ -303,17 +303,17 @@ pub fn parse_units(table: &Table) -> Result<Parsed<NewUnit>, ReadError> {
 /// column of a province is "01". Hamlet codes have no fixed width and are kept, as is a
 /// code whose level is unknown. Only number cells of spreadsheets are touched: in CSV a
 /// short code may be a local one, and is kept as written.
-fn unit_code_text(c: &RowCheck<'_>, column: &str, level: Option<Level>) -> String {
+fn unit_code_text(c: &RowCheck<'_>, column: &str, level: Option<UnitLevel>) -> String {
     let raw = c.raw(column);
     let numeric = match c.mapping.cell(c.cells, column).1 {
         Some(i) => c.table.is_numeric_cell(c.row, i),
         None => false,
     };
     let width = match level {
-        Some(Level::Province) => 2,
-        Some(Level::District) => 3,
-        Some(Level::Commune) => 5,
-        Some(Level::Hamlet) | None => return raw.to_string(),
+        Some(UnitLevel::Province) => 2,
+        Some(UnitLevel::District) => 3,
+        Some(UnitLevel::Commune) => 5,
+        Some(UnitLevel::Hamlet) | None => return raw.to_string(),
     };
     match bare_number(raw) {
         Some(digits) if numeric => format!("{digits:0>width$}"),

@@ -264,7 +264,7 @@ fn units_in_the_format_of_the_gso_lists() {
         chau_thanh.value.parent_code.as_ref().unwrap().as_str(),
         "831"
     );
-    assert_eq!(chau_thanh.value.level, vx_domain::Level::Commune);
+    assert_eq!(chau_thanh.value.level, vx_domain::UnitLevel::Commune);
     assert_eq!(chau_thanh.value.kind, "thi-tran");
     assert_eq!(chau_thanh.value.full_name, "Thị trấn Châu Thành");
     let u = parse_units(&read("units-2025-excerpt.csv")).unwrap();

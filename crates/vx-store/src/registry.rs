@@ -6,8 +6,8 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use vx_domain::{
-    fold, Birth, CitizenId, Household, HouseholdCode, Level, NewHousehold, NewPerson, Person,
-    PersonName, Phone, Relation, Sex, Unit, UnitCode,
+    fold, Birth, CitizenId, Household, HouseholdCode, NewHousehold, NewPerson, Person, PersonName,
+    Phone, Relation, Sex, Unit, UnitCode, UnitLevel,
 };
 
 use crate::bulk::{BulkInsert, Cell};
@@ -220,7 +220,7 @@ async fn household_unit_problem(
             unit.level.as_str()
         )));
     }
-    if unit.level == Level::Commune && !store.children(Some(&unit.code)).await?.is_empty() {
+    if unit.level == UnitLevel::Commune && !store.children(Some(&unit.code)).await?.is_empty() {
         return Ok(Err(format!(
             "unit {code} has hamlets: put the household in one of them"
         )));
@@ -1085,7 +1085,7 @@ struct HouseholdAt {
 
 /// The commune's path of a unit where households live: a hamlet's parent, or the commune.
 fn commune_path(path: &str, level: &str) -> String {
-    if level == Level::Hamlet.as_str() {
+    if level == UnitLevel::Hamlet.as_str() {
         let trimmed = path.trim_end_matches('/');
         match trimmed.rfind('/') {
             Some(i) => trimmed[..=i].to_string(),

@@ -763,7 +763,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vx_domain::{Level, UnitCode};
+    use vx_domain::{UnitCode, UnitLevel};
 
     fn u(path: &str) -> Unit {
         let code = path.trim_end_matches('/').rsplit('/').next().unwrap();
@@ -771,7 +771,7 @@ mod tests {
             id: 1,
             code: UnitCode::parse(code).unwrap(),
             parent_code: None,
-            level: Level::Commune,
+            level: UnitLevel::Commune,
             kind: String::new(),
             name: String::new(),
             full_name: String::new(),

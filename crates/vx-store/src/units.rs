@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use vx_domain::{fold, Level, Unit, UnitCode};
+use vx_domain::{fold, Unit, UnitCode, UnitLevel};
 
 use crate::import::settle_problems;
 use crate::{
@@ -141,11 +141,11 @@ impl Store {
     }
 
     /// How many current units there are of each level.
-    pub async fn count_units(&self) -> Result<Vec<(Level, i64)>> {
+    pub async fn count_units(&self) -> Result<Vec<(UnitLevel, i64)>> {
         let rows: Vec<(String, i64)> = with_pool!(self, p => sqlx::query_as(
             "SELECT level, COUNT(*) FROM units WHERE valid_to IS NULL GROUP BY level",
         ).fetch_all(p).await?);
-        let mut out: Vec<(Level, i64)> = rows
+        let mut out: Vec<(UnitLevel, i64)> = rows
             .into_iter()
             .map(|(l, n)| (l.parse().expect("stored levels are valid"), n))
             .collect();
@@ -231,7 +231,7 @@ impl Store {
         rows.sort_by_key(|r| r.value.level);
         let mut problems = Vec::new();
         // Planned state of every unit touched by the file: code → (level, path, valid_from).
-        let mut planned: HashMap<String, (Level, String, NaiveDate)> = HashMap::new();
+        let mut planned: HashMap<String, (UnitLevel, String, NaiveDate)> = HashMap::new();
         let mut seen: HashSet<String> = HashSet::new();
         enum Op {
             Create(UnitInput, String, NaiveDate),
@@ -253,7 +253,7 @@ impl Store {
                 continue;
             }
             let parent = match &input.parent_code {
-                None if input.level == Level::Province => None,
+                None if input.level == UnitLevel::Province => None,
                 None => {
                     problems.push(RowProblem::new(
                         row,

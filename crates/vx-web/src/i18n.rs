@@ -4,7 +4,7 @@
 //! formatting helpers below, so that a new language is one more column here.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use vx_domain::{Birth, Level, Relation, Role, Sex};
+use vx_domain::{Birth, Relation, Role, Sex, UnitLevel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -75,7 +75,7 @@ impl Lang {
         }
         out
     }
-    pub fn level(self, level: Level) -> &'static str {
+    pub fn level(self, level: UnitLevel) -> &'static str {
         match self {
             Lang::Vi => level.name_vi(),
             Lang::En => level.name_en(),

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use maud::Markup;
 use utoipa::OpenApi;
-use vx_domain::{Level, Role, Unit};
+use vx_domain::{Role, Unit, UnitLevel};
 use vx_store::ops::{Business, Checkpoint, Permit, Programme};
 use vx_store::Store;
 
@@ -272,7 +272,7 @@ pub(crate) async fn issuing_unit(store: &Store, v: &Viewer, code: &str) -> Resul
         return Err(AppError::not_found());
     }
     let unit = crate::scope::seen_unit(store, &v.access, code).await?;
-    if matches!(unit.level, Level::Commune | Level::District) {
+    if matches!(unit.level, UnitLevel::Commune | UnitLevel::District) {
         Ok(unit)
     } else {
         Err(AppError::Invalid(vec![crate::error::FieldProblem {

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
-use vx_domain::{fold, Access, Household, Level, Person, Unit, UnitCode};
+use vx_domain::{fold, Access, Household, Person, Unit, UnitCode, UnitLevel};
 use vx_store::{PeopleQuery, Store, UnitCounts};
 
 use crate::auth::Viewer;
@@ -130,7 +130,7 @@ pub fn everywhere() -> Unit {
         id: 0,
         code: UnitCode::parse("all").expect("valid code"),
         parent_code: None,
-        level: Level::Province,
+        level: UnitLevel::Province,
         kind: String::new(),
         name: String::new(),
         full_name: String::new(),
@@ -158,8 +158,8 @@ pub fn people_roots(viewer: &Viewer) -> Vec<Unit> {
 /// Whether households live directly in the unit: a hamlet, or a commune without hamlets.
 pub async fn holds_households(store: &Store, unit: &Unit) -> Result<bool> {
     Ok(match unit.level {
-        Level::Hamlet => true,
-        Level::Commune => store.children(Some(&unit.code)).await?.is_empty(),
+        UnitLevel::Hamlet => true,
+        UnitLevel::Commune => store.children(Some(&unit.code)).await?.is_empty(),
         _ => false,
     })
 }

@@ -313,7 +313,7 @@ pub(crate) fn num1(x: Option<f64>, lang: Lang) -> String {
 /// A count as shown to the public: below commune level, counts from 1 to 4 read "<5" so
 /// that a household cannot be singled out.
 pub(crate) fn public_count(n: i64, unit: &Unit, lang: Lang) -> String {
-    if unit.level > vx_domain::Level::Commune && (1..5).contains(&n) {
+    if unit.level > vx_domain::UnitLevel::Commune && (1..5).contains(&n) {
         "<5".into()
     } else {
         lang.number(n)
@@ -495,11 +495,11 @@ mod tests {
     #[test]
     fn public_counts_hide_small_numbers_below_communes() {
         let mut u = crate::scope::everywhere();
-        u.level = vx_domain::Level::Hamlet;
+        u.level = vx_domain::UnitLevel::Hamlet;
         assert_eq!(public_count(0, &u, Lang::Vi), "0");
         assert_eq!(public_count(3, &u, Lang::Vi), "<5");
         assert_eq!(public_count(5, &u, Lang::Vi), "5");
-        u.level = vx_domain::Level::Commune;
+        u.level = vx_domain::UnitLevel::Commune;
         assert_eq!(public_count(3, &u, Lang::Vi), "3");
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
-use vx_domain::{Level, Role, UnitCode};
+use vx_domain::{Role, UnitCode, UnitLevel};
 use vx_store::{NewUser, Store};
 
 /// One page under load.
@@ -45,10 +45,10 @@ pub async fn viewer(store: &Store, code: &str) -> Result<String> {
         .await?
         .with_context(|| format!("no unit {code}"))?;
     let role = match unit.level {
-        Level::Province => Role::Province,
-        Level::District => Role::District,
-        Level::Commune => Role::Commune,
-        Level::Hamlet => Role::Hamlet,
+        UnitLevel::Province => Role::Province,
+        UnitLevel::District => Role::District,
+        UnitLevel::Commune => Role::Commune,
+        UnitLevel::Hamlet => Role::Hamlet,
     };
     let user = match store.user_by_username("bench.viewer").await? {
         Some((u, _)) => u,

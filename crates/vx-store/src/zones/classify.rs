@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use chrono::{Days, NaiveDate, Utc};
 use serde::Serialize;
-use vx_domain::{Level as UnitLevel, Unit};
+use vx_domain::{Unit, UnitLevel};
 use vx_rules::{
     Adjacency, Classifier, Method, Outcome, Previous, RuleSet, Tree, UnitInput, UnitIx,
 };

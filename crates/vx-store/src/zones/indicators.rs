@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
-use vx_domain::{Level as UnitLevel, Unit};
+use vx_domain::{Unit, UnitLevel};
 use vx_rules::{Indicators, ResponseCapacity, ScreeningRound, UnitIx, MAX_SCREENING_ROUNDS};
 
 use crate::{path_end, with_pool, Result, Store};

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use vx_domain::epi::{Case, CaseSource};
-use vx_domain::{Level as UnitLevel, Unit};
+use vx_domain::{Unit, UnitLevel};
 use vx_rules::zone::{Decision, Effect, GreenZone, StateName, Step, ZoneEvent};
 use vx_rules::{green_zone_check, Kind, RuleSet};
 

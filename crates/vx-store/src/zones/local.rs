@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate, Utc};
 use serde::Serialize;
-use vx_domain::{Level as UnitLevel, Unit};
+use vx_domain::{Unit, UnitLevel};
 use vx_rules::targets::{self, ChildProgress, Target, TargetProgress};
 use vx_rules::{Level, MeasureId, MeasureOverride, MeasureValue};
 

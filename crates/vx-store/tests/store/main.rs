@@ -9,8 +9,8 @@ mod ops;
 mod zones;
 
 use vx_domain::{
-    Birth, CitizenId, HouseholdCode, Level, NewHousehold, NewPerson, PersonName, Relation, Sex,
-    UnitCode,
+    Birth, CitizenId, HouseholdCode, NewHousehold, NewPerson, PersonName, Relation, Sex, UnitCode,
+    UnitLevel,
 };
 use vx_store::testing::{test_stores, TestStore};
 use vx_store::{Actor, ImportOptions, Located, Store, StoreError, UnitInput};
@@ -19,7 +19,7 @@ pub(crate) fn actor() -> Actor {
     Actor::system("test")
 }
 
-pub(crate) fn unit(code: &str, parent: Option<&str>, level: Level, name: &str) -> UnitInput {
+pub(crate) fn unit(code: &str, parent: Option<&str>, level: UnitLevel, name: &str) -> UnitInput {
     UnitInput {
         code: UnitCode::parse(code).unwrap(),
         parent_code: parent.map(|p| UnitCode::parse(p).unwrap()),
@@ -44,13 +44,13 @@ pub(crate) fn located<T>(rows: Vec<T>) -> Vec<Located<T>> {
 /// Bến Tre, Châu Thành, two communes, three hamlets.
 pub(crate) async fn seed_units(store: &Store) {
     let rows = vec![
-        unit("83", None, Level::Province, "Bến Tre"),
-        unit("831", Some("83"), Level::District, "Châu Thành"),
-        unit("28846", Some("831"), Level::Commune, "Phước Thạnh"),
-        unit("28804", Some("831"), Level::Commune, "Tân Thạch"),
-        unit("2884601", Some("28846"), Level::Hamlet, "Ấp 1"),
-        unit("2884602", Some("28846"), Level::Hamlet, "Ấp 2"),
-        unit("2880401", Some("28804"), Level::Hamlet, "Ấp 1"),
+        unit("83", None, UnitLevel::Province, "Bến Tre"),
+        unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
+        unit("28846", Some("831"), UnitLevel::Commune, "Phước Thạnh"),
+        unit("28804", Some("831"), UnitLevel::Commune, "Tân Thạch"),
+        unit("2884601", Some("28846"), UnitLevel::Hamlet, "Ấp 1"),
+        unit("2884602", Some("28846"), UnitLevel::Hamlet, "Ấp 2"),
+        unit("2880401", Some("28804"), UnitLevel::Hamlet, "Ấp 1"),
     ];
     store
         .import_units(&actor(), located(rows), None, &ImportOptions::default())
@@ -102,10 +102,10 @@ async fn unit_tree_and_subtrees() {
         assert_eq!(
             counts,
             vec![
-                (Level::Province, 1),
-                (Level::District, 1),
-                (Level::Commune, 2),
-                (Level::Hamlet, 3)
+                (UnitLevel::Province, 1),
+                (UnitLevel::District, 1),
+                (UnitLevel::Commune, 2),
+                (UnitLevel::Hamlet, 3)
             ]
         );
         let commune = store.unit("28846").await.unwrap().unwrap();
@@ -146,8 +146,8 @@ async fn units_import_is_idempotent_and_versions_moves() {
         seed_units(store).await;
         // Again: nothing changes.
         let rows = located(vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
         ]);
         let s = store
             .import_units(&actor(), rows, None, &ImportOptions::default())
@@ -159,10 +159,10 @@ async fn units_import_is_idempotent_and_versions_moves() {
         );
         // A rename updates in place; a move opens a new version and carries the subtree.
         let rows = located(vec![
-            unit("831", Some("83"), Level::District, "Châu Thành (mới)"),
-            unit("84", None, Level::Province, "Trà Vinh"),
-            unit("841", Some("84"), Level::District, "Càng Long"),
-            unit("28846", Some("841"), Level::Commune, "Phước Thạnh"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành (mới)"),
+            unit("84", None, UnitLevel::Province, "Trà Vinh"),
+            unit("841", Some("84"), UnitLevel::District, "Càng Long"),
+            unit("28846", Some("841"), UnitLevel::Commune, "Phước Thạnh"),
         ]);
         let from = "2025-07-01".parse().unwrap();
         let s = store
@@ -196,10 +196,10 @@ async fn units_import_refuses_bad_rows_whole() {
     each_backend(|ts| async move {
         let store = &ts.store;
         let rows = located(vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("99"), Level::District, "Châu Thành"),
-            unit("832", Some("83"), Level::District, "Giồng Trôm"),
-            unit("28846", None, Level::Commune, "Phước Thạnh"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("99"), UnitLevel::District, "Châu Thành"),
+            unit("832", Some("83"), UnitLevel::District, "Giồng Trôm"),
+            unit("28846", None, UnitLevel::Commune, "Phước Thạnh"),
         ]);
         let err = store
             .import_units(&actor(), rows, None, &ImportOptions::default())

@@ -1,7 +1,7 @@
 //! Zone status on both backends (issue 4).
 
 use chrono::NaiveDate;
-use vx_domain::{Birth, HouseholdCode, Level, PersonName, Sex};
+use vx_domain::{Birth, HouseholdCode, PersonName, Sex, UnitLevel};
 use vx_rules::{Level as Zone, Method};
 use vx_store::{DosePerson, ImportOptions, NewDose, Store, StoreError};
 
@@ -225,12 +225,12 @@ async fn hand_made_2686_district_roll_up_is_stored_and_reproducible() {
         let s = &ts.store;
         // A district of four communes: A borders B, B borders C.
         let rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
-            unit("10001", Some("831"), Level::Commune, "A"),
-            unit("10002", Some("831"), Level::Commune, "B"),
-            unit("10003", Some("831"), Level::Commune, "C"),
-            unit("10004", Some("831"), Level::Commune, "D"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
+            unit("10001", Some("831"), UnitLevel::Commune, "A"),
+            unit("10002", Some("831"), UnitLevel::Commune, "B"),
+            unit("10003", Some("831"), UnitLevel::Commune, "C"),
+            unit("10004", Some("831"), UnitLevel::Commune, "D"),
         ];
         s.import_units(&actor(), located(rows), None, &ImportOptions::default())
             .await
@@ -294,10 +294,10 @@ async fn rule_sets_side_by_side_are_each_set_run_alone() {
     each_backend(|ts| async move {
         let s = &ts.store;
         let rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
-            unit("10001", Some("831"), Level::Commune, "A"),
-            unit("10002", Some("831"), Level::Commune, "B"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
+            unit("10001", Some("831"), UnitLevel::Commune, "A"),
+            unit("10002", Some("831"), UnitLevel::Commune, "B"),
         ];
         s.import_units(&actor(), located(rows), None, &ImportOptions::default())
             .await
@@ -344,11 +344,11 @@ async fn rule_sets_side_by_side_are_each_set_run_alone() {
 async fn qd_4800_unit_at_73_5_with_98_pct_one_dose_is_level_2() {
     each_backend(|ts| async move {
         let s = &ts.store;
-        let mut c = unit("28846", Some("831"), Level::Commune, "Phước Thạnh");
+        let mut c = unit("28846", Some("831"), UnitLevel::Commune, "Phước Thạnh");
         c.population = Some(100_000);
         let rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
             c,
         ];
         s.import_units(&actor(), located(rows), None, &ImportOptions::default())
@@ -414,11 +414,11 @@ async fn incremental_reclassification_touches_only_the_affected_district() {
     each_backend(|ts| async move {
         let s = &ts.store;
         let rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
-            unit("832", Some("83"), Level::District, "Chợ Lách"),
-            unit("10001", Some("831"), Level::Commune, "A"),
-            unit("20001", Some("832"), Level::Commune, "B"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
+            unit("832", Some("83"), UnitLevel::District, "Chợ Lách"),
+            unit("10001", Some("831"), UnitLevel::Commune, "A"),
+            unit("20001", Some("832"), UnitLevel::Commune, "B"),
         ];
         s.import_units(&actor(), located(rows), None, &ImportOptions::default())
             .await

@@ -571,7 +571,7 @@ async fn coverage_page(
         children
             .iter()
             .find(|c| c.code.as_str() == code)
-            .is_some_and(|c| c.level != vx_domain::Level::Hamlet)
+            .is_some_and(|c| c.level != vx_domain::UnitLevel::Hamlet)
     };
     let title = format!(
         "{} · {} {}",

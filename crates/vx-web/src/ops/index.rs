@@ -8,7 +8,7 @@ use maud::html;
 use serde::Deserialize;
 use vx_domain::ops::business::Sector;
 use vx_domain::ops::support::Rule;
-use vx_domain::Level;
+use vx_domain::UnitLevel;
 
 use super::businesses::{registers, status_text};
 use super::support::{creates_programmes, programmes_for, rule_name};
@@ -58,7 +58,8 @@ async fn ops_page(
         businesses.push((b, d));
     }
     let programmes = programmes_for(&st, &v).await?;
-    let issuer = issues_permits(&v) && matches!(unit.level, Level::Commune | Level::District);
+    let issuer =
+        issues_permits(&v) && matches!(unit.level, UnitLevel::Commune | UnitLevel::District);
     let personal = v.access.sees_people_in(&unit);
     let body = html! {
         h1 { (s(lang, S::Ops)) " · " (unit.name) }

@@ -150,7 +150,7 @@ async fn draw_dashboard(
     let children = scope::seen_children(store, &v.access, &unit).await?;
 
     // Tiles grouped by parent: under a district, its hamlets by commune (when seen).
-    let grandchildren: Vec<Unit> = if unit.level == vx_domain::Level::District {
+    let grandchildren: Vec<Unit> = if unit.level == vx_domain::UnitLevel::District {
         store
             .subtree(&unit)
             .await?

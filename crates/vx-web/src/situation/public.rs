@@ -369,7 +369,7 @@ async fn levels_json(
 fn writes_announcements(v: &Viewer, unit: &Unit) -> bool {
     matches!(v.access.role, Role::Admin | Role::District | Role::Commune)
         && v.access.sees_unit(unit)
-        && unit.level >= vx_domain::Level::District
+        && unit.level >= vx_domain::UnitLevel::District
 }
 
 #[derive(Debug, Default, Deserialize)]

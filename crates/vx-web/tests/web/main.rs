@@ -20,8 +20,8 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use vx_domain::{
-    Birth, CitizenId, Household, HouseholdCode, Level, NewHousehold, NewPerson, Person, PersonName,
-    Relation, Role, Sex, UnitCode,
+    Birth, CitizenId, Household, HouseholdCode, NewHousehold, NewPerson, Person, PersonName,
+    Relation, Role, Sex, UnitCode, UnitLevel,
 };
 use vx_store::testing::{test_stores, TestStore};
 use vx_store::{Actor, ImportOptions, Located, NewUser, Store, UnitInput};
@@ -198,7 +198,7 @@ pub(crate) struct Seed {
 pub(crate) fn unit(
     code: &str,
     parent: Option<&str>,
-    level: Level,
+    level: UnitLevel,
     name: &str,
     population: Option<i64>,
 ) -> UnitInput {
@@ -207,18 +207,18 @@ pub(crate) fn unit(
         parent_code: parent.map(|p| UnitCode::parse(p).unwrap()),
         level,
         kind: match level {
-            Level::Province => "tinh",
-            Level::District => "huyen",
-            Level::Commune => "xa",
-            Level::Hamlet => "ap",
+            UnitLevel::Province => "tinh",
+            UnitLevel::District => "huyen",
+            UnitLevel::Commune => "xa",
+            UnitLevel::Hamlet => "ap",
         }
         .into(),
         name: name.into(),
         full_name: match level {
-            Level::Province => format!("Tỉnh {name}"),
-            Level::District => format!("Huyện {name}"),
-            Level::Commune => format!("Xã {name}"),
-            Level::Hamlet => name.to_string(),
+            UnitLevel::Province => format!("Tỉnh {name}"),
+            UnitLevel::District => format!("Huyện {name}"),
+            UnitLevel::Commune => format!("Xã {name}"),
+            UnitLevel::Hamlet => name.to_string(),
         },
         population,
     }
@@ -251,30 +251,30 @@ pub(crate) fn person(hh: &str, name: &str, birth: &str, sex: Sex, id: Option<&st
 pub(crate) async fn seed(store: &Store) -> Seed {
     let actor = Actor::system("seed");
     let rows = vec![
-        unit("83", None, Level::Province, "Bến Tre", Some(1_288_463)),
+        unit("83", None, UnitLevel::Province, "Bến Tre", Some(1_288_463)),
         unit(
             "831",
             Some("83"),
-            Level::District,
+            UnitLevel::District,
             "Châu Thành",
             Some(160_000),
         ),
         unit(
             "28846",
             Some("831"),
-            Level::Commune,
+            UnitLevel::Commune,
             "Phước Thạnh",
             Some(9_876),
         ),
-        unit("28804", Some("831"), Level::Commune, "Tân Thạch", None),
-        unit("2884601", Some("28846"), Level::Hamlet, "Ấp 1", None),
-        unit("2884602", Some("28846"), Level::Hamlet, "Ấp 2", None),
-        unit("2880401", Some("28804"), Level::Hamlet, "Ấp 1", None),
-        unit("2880402", Some("28804"), Level::Hamlet, "Ấp 2", None),
-        unit("84", None, Level::Province, "Trà Vinh", None),
-        unit("842", Some("84"), Level::District, "Càng Long", None),
-        unit("29242", Some("842"), Level::Commune, "Tân An", None),
-        unit("2924201", Some("29242"), Level::Hamlet, "Ấp Một", None),
+        unit("28804", Some("831"), UnitLevel::Commune, "Tân Thạch", None),
+        unit("2884601", Some("28846"), UnitLevel::Hamlet, "Ấp 1", None),
+        unit("2884602", Some("28846"), UnitLevel::Hamlet, "Ấp 2", None),
+        unit("2880401", Some("28804"), UnitLevel::Hamlet, "Ấp 1", None),
+        unit("2880402", Some("28804"), UnitLevel::Hamlet, "Ấp 2", None),
+        unit("84", None, UnitLevel::Province, "Trà Vinh", None),
+        unit("842", Some("84"), UnitLevel::District, "Càng Long", None),
+        unit("29242", Some("842"), UnitLevel::Commune, "Tân An", None),
+        unit("2924201", Some("29242"), UnitLevel::Hamlet, "Ấp Một", None),
     ];
     let located = rows
         .into_iter()

@@ -3,7 +3,7 @@
 //! public pages (ETag, "<5", no personal data).
 
 use reqwest::{header, Client, StatusCode};
-use vx_domain::Level;
+use vx_domain::UnitLevel;
 use vx_store::{Actor, Boundary, ImportOptions, Located};
 
 use super::{browser, each_backend, spawn_app, unit, App};
@@ -285,7 +285,7 @@ async fn daily_report_page_xlsx_csv_and_neutralised_cells() {
                     value: unit(
                         "2884699",
                         Some("28846"),
-                        Level::Hamlet,
+                        UnitLevel::Hamlet,
                         "=HYPERLINK(\"x\")",
                         None,
                     ),

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use vx_domain::epi::{CaseDetails, CaseSource, IsolationPlace, NewCase, Severity};
-use vx_domain::{Level, Sex};
+use vx_domain::{Sex, UnitLevel};
 use vx_rules::targets::{Target, TargetStatus};
 use vx_rules::zone::{Decision, StateName, ZoneState};
 use vx_rules::{Level as Zone, MeasureId, MeasureOverride, MeasureSource, MeasureValue};
@@ -269,11 +269,11 @@ async fn a_confirmed_case_reclassifies_neighbours_in_other_districts_and_the_pro
     each_backend(|ts| async move {
         let s = &ts.store;
         let rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
-            unit("832", Some("83"), Level::District, "Chợ Lách"),
-            unit("10001", Some("831"), Level::Commune, "A"),
-            unit("20001", Some("832"), Level::Commune, "B"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
+            unit("832", Some("83"), UnitLevel::District, "Chợ Lách"),
+            unit("10001", Some("831"), UnitLevel::Commune, "A"),
+            unit("20001", Some("832"), UnitLevel::Commune, "B"),
         ];
         s.import_units(
             &actor(),
@@ -350,11 +350,11 @@ async fn a_confirmed_case_reclassifies_neighbours_in_other_districts_and_the_pro
 async fn a_raise_under_4800_is_announced_48_hours_ahead() {
     each_backend(|ts| async move {
         let s = &ts.store;
-        let mut c = unit("28846", Some("831"), Level::Commune, "Phước Thạnh");
+        let mut c = unit("28846", Some("831"), UnitLevel::Commune, "Phước Thạnh");
         c.population = Some(100_000);
         let rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
             c,
         ];
         s.import_units(
@@ -608,15 +608,15 @@ async fn replaying_the_outbreak_turns_communes_green_phuoc_thanh_first_and_the_r
             ),
         ];
         let mut rows = vec![
-            unit("83", None, Level::Province, "Bến Tre"),
-            unit("831", Some("83"), Level::District, "Châu Thành"),
+            unit("83", None, UnitLevel::Province, "Bến Tre"),
+            unit("831", Some("83"), UnitLevel::District, "Châu Thành"),
         ];
         for (code, name, _) in communes {
-            rows.push(unit(code, Some("831"), Level::Commune, name));
+            rows.push(unit(code, Some("831"), UnitLevel::Commune, name));
             rows.push(unit(
                 &format!("{code}01"),
                 Some(code),
-                Level::Hamlet,
+                UnitLevel::Hamlet,
                 "Ấp 1",
             ));
         }
@@ -796,10 +796,10 @@ async fn country_scale_classification_of_the_10599_communes() {
             let mut communes = Vec::new();
             for line in csv.lines().skip(1) {
                 let f: Vec<&str> = line.split(',').collect();
-                let level: Level = f[2].parse().unwrap();
+                let level: UnitLevel = f[2].parse().unwrap();
                 let mut u = unit(f[0], (!f[1].is_empty()).then_some(f[1]), level, f[4]);
                 u.full_name = f[5].to_string();
-                if level == Level::Commune {
+                if level == UnitLevel::Commune {
                     u.population = Some(i64::from(3_000 + next() % 20_000));
                     communes.push((f[0].to_string(), f[1].to_string()));
                 }
