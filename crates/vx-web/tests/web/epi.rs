@@ -296,7 +296,7 @@ async fn only_laboratories_upload_and_each_reads_its_own_samples() {
 }
 
 /// A community case (F0) for a seed person, confirmed on 22-9-2021.
-async fn case_of(app: &App, key: &str) -> i64 {
+pub(crate) async fn case_of(app: &App, key: &str) -> i64 {
     use vx_domain::epi::{CaseDetails, CaseSource, IsolationPlace, NewCase, Severity};
     app.store
         .confirm_case(

@@ -2,6 +2,7 @@
 //! backend (SQLite always, PostgreSQL when reachable; required in CI). One integration
 //! binary for the crate; `epi` and `zones` hold the tests of those parts.
 
+mod access;
 mod clock;
 mod duplicates;
 mod edges;

@@ -11,11 +11,11 @@ use super::{browser, each_backend, spawn_app, unit, App};
 const DAY: &str = "2021-09-15";
 
 /// Units of the matrix: Phước Thạnh, its Ấp 1, Tân Thạch, its Ấp 1, Tân An (Trà Vinh), Châu Thành.
-const UNITS: [&str; 6] = ["28846", "2884601", "28804", "2880401", "29242", "831"];
+pub(crate) const UNITS: [&str; 6] = ["28846", "2884601", "28804", "2880401", "29242", "831"];
 
 /// Who sees which of [`UNITS`] (figures and levels: `Access::sees_unit`).
 #[rustfmt::skip]
-const SEES: [(&str, [bool; 6]); 6] = [
+pub(crate) const SEES: [(&str, [bool; 6]); 6] = [
     ("admin",     [true,  true,  true,  true,  true,  true ]),
     ("tinh",      [true,  false, true,  false, false, true ]),
     ("huyen",     [true,  true,  true,  true,  false, true ]),
