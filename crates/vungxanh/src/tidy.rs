@@ -158,3 +158,143 @@ fn the_tidy_check_sees_an_offence() {
     assert!(found.iter().all(|f| f.starts_with("crates/vx-store/src/")));
     assert!(offences("vx-domain", &["sqlx"]).is_empty());
 }
+
+/// The module of a file of vx-web's `src/` (`epi/api.rs` → `epi::api`; `lib.rs` → ``).
+fn module_of(rel: &Path) -> String {
+    let s = rel.with_extension("").to_string_lossy().replace('/', "::");
+    match s.as_str() {
+        "lib" => String::new(),
+        _ => s.trim_end_matches("::mod").to_string(),
+    }
+}
+
+/// The module paths a source names after `crate::` or `super::`, resolved against `known`.
+fn references(text: &str, me: &str, known: &std::collections::BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let resolve = |path: &str, out: &mut Vec<String>| {
+        // the longest known module that is a prefix of the path
+        let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        for n in (1..=segs.len()).rev() {
+            let m = segs[..n].join("::");
+            if known.contains(&m) {
+                out.push(m);
+                return;
+            }
+        }
+    };
+    for (prefix, base) in [
+        ("crate::", String::new()),
+        ("super::", {
+            let mut parts: Vec<&str> = me.split("::").collect();
+            parts.pop();
+            parts.join("::")
+        }),
+    ] {
+        let mut rest = text;
+        while let Some(i) = rest.find(prefix) {
+            let after = &rest[i + prefix.len()..];
+            let join = |p: &str| {
+                if base.is_empty() {
+                    p.to_string()
+                } else {
+                    format!("{base}::{p}")
+                }
+            };
+            if let Some(group) = after.strip_prefix('{') {
+                let end = group.find('}').unwrap_or(group.len());
+                for item in group[..end].split(',') {
+                    let item = item.trim().split(" as ").next().unwrap_or("").trim();
+                    let path: String = item
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                        .collect();
+                    resolve(&join(&path), &mut out);
+                }
+            } else {
+                let path: String = after
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                resolve(&join(&path), &mut out);
+            }
+            rest = after;
+        }
+    }
+    out.retain(|m| m != me);
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn vx_web_has_no_import_circle() {
+    let src = workspace().join("crates/vx-web/src");
+    let files = rust_files(&src);
+    let modules: Vec<(String, String)> = files
+        .iter()
+        .map(|f| {
+            (
+                module_of(f.strip_prefix(&src).expect("under src")),
+                // code only: a doc link to another module is not an import
+                std::fs::read_to_string(f)
+                    .expect("a source file")
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })
+        .collect();
+    let known: std::collections::BTreeSet<String> =
+        modules.iter().map(|(m, _)| m.clone()).collect();
+    assert!(
+        known.contains("epi::api") && known.contains("state"),
+        "{known:?}"
+    );
+    let edges: std::collections::BTreeMap<String, Vec<String>> = modules
+        .iter()
+        .filter(|(m, _)| !m.is_empty()) // lib.rs wires everything: the top
+        .map(|(m, text)| (m.clone(), references(text, m, &known)))
+        .collect();
+    // a circle: a module that reaches itself
+    let mut circles = Vec::new();
+    for start in edges.keys() {
+        let mut stack: Vec<(String, Vec<String>)> = vec![(start.clone(), vec![start.clone()])];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some((m, path)) = stack.pop() {
+            for next in edges.get(&m).into_iter().flatten() {
+                if next == start {
+                    let mut c = path.clone();
+                    c.push(start.clone());
+                    circles.push(c.join(" -> "));
+                } else if seen.insert(next.clone()) {
+                    let mut p = path.clone();
+                    p.push(next.clone());
+                    stack.push((next.clone(), p));
+                }
+            }
+        }
+    }
+    circles.sort();
+    circles.dedup();
+    assert!(
+        circles.is_empty(),
+        "import circles in vx-web (features use the shared floor — state, viewer, auth, scope, pages' kit — never each other back):\n{}",
+        circles.join("\n")
+    );
+    // the reader sees a circle when there is one
+    let a = "use crate::b::X;".to_string();
+    let known_ab: std::collections::BTreeSet<String> =
+        ["a".to_string(), "b".to_string()].into_iter().collect();
+    assert_eq!(references(&a, "a", &known_ab), ["b"]);
+    assert_eq!(
+        references(
+            "use super::{x, y as z};",
+            "epi::api",
+            &["epi::x".to_string(), "epi".to_string()]
+                .into_iter()
+                .collect()
+        ),
+        ["epi", "epi::x"], // y: an item of epi
+    );
+}

@@ -18,11 +18,12 @@ use chrono::{DateTime, Utc};
 pub use ipnet::IpNet;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use vx_domain::{fold, Access};
+use vx_domain::fold;
 use vx_store::User;
 
 use crate::error::{ApiError, AppError, PageError};
-use crate::AppState;
+use crate::state::AppState;
+pub use crate::viewer::{same_secret, Credential, Viewer};
 
 pub const SESSION_COOKIE: &str = "vx_session";
 /// The login form's CSRF token before there is a session (double-submit cookie).
@@ -127,15 +128,6 @@ pub fn new_api_token() -> (String, String) {
     (secret, hash)
 }
 
-/// Compares two secrets in time independent of where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
     cookie_header(SESSION_COOKIE, token, max_age_secs, secure)
 }
@@ -197,52 +189,6 @@ pub fn parse_proxy(s: &str) -> Result<IpNet, String> {
     s.parse::<IpNet>()
         .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
         .map_err(|_| format!("{s:?} is neither an address nor a network (CIDR, e.g. 10.0.0.0/8)"))
-}
-
-/// How the request proved who it is.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// A session cookie; the session's CSRF token and the token's hash.
-    Session {
-        csrf: String,
-        token_hash: String,
-    },
-    Token,
-}
-
-/// The signed-in user of a request.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    pub user: User,
-    pub access: Access,
-    pub credential: Credential,
-    /// The data version the request was checked at (see [`crate::cache`]).
-    pub data_version: i64,
-}
-
-impl Viewer {
-    /// The credential's key in the in-memory caches.
-    pub(crate) fn cache_key(&self) -> String {
-        match &self.credential {
-            Credential::Session { token_hash, .. } => format!("s:{token_hash}"),
-            Credential::Token => format!("u:{}", self.user.id),
-        }
-    }
-    pub fn csrf(&self) -> &str {
-        match &self.credential {
-            Credential::Session { csrf, .. } => csrf,
-            Credential::Token => "",
-        }
-    }
-    /// Whether a submitted CSRF token is the session's.
-    pub fn csrf_ok(&self, submitted: &str) -> bool {
-        match &self.credential {
-            Credential::Session { csrf, .. } => {
-                !submitted.is_empty() && same_secret(csrf, submitted)
-            }
-            Credential::Token => true,
-        }
-    }
 }
 
 fn viewer_from(user: User, credential: Credential) -> Viewer {
@@ -382,7 +328,7 @@ impl FromRequestParts<AppState> for PageViewer {
                     .map(|pq| pq.as_str())
                     .unwrap_or("/");
                 let target = if parts.method == Method::GET && next != "/" {
-                    format!("/login?next={}", crate::pages::enc(next))
+                    format!("/login?next={}", crate::input::enc(next))
                 } else {
                     "/login".to_string()
                 };

@@ -33,8 +33,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 use vx_store::Store;
 
-use crate::auth::Viewer;
 use crate::error::AppError;
+use crate::viewer::Viewer;
 
 pub(crate) const CREDENTIAL_TTL: Duration = Duration::from_secs(10);
 pub(crate) const PAGE_TTL: Duration = Duration::from_secs(30);
@@ -315,7 +315,7 @@ mod tests {
     use vx_store::User;
 
     use super::*;
-    use crate::auth::{Credential, Viewer};
+    use crate::viewer::{Credential, Viewer};
 
     fn viewer(token_hash: &str) -> Viewer {
         let user = User {

@@ -3,7 +3,7 @@
 use axum::Router;
 use utoipa::OpenApi;
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub(crate) mod api;
 mod pages;

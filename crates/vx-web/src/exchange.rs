@@ -16,7 +16,8 @@ use vx_exchange::{Mapping, Period};
 
 use crate::auth::ApiViewer;
 use crate::error::{ApiError, AppError, ErrorBody, FieldProblem};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub(crate) const ADX_TYPE: &str = "application/adx+xml";
 

@@ -24,7 +24,8 @@ use vx_import::Table;
 use crate::auth::ApiViewer;
 use crate::epi::api::{import_table, lab_name, may_upload, MAX_UPLOAD};
 use crate::error::{AppError, ErrorBody};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub(crate) const FHIR_JSON: &str = "application/fhir+json";
 /// The most issues one OperationOutcome lists.

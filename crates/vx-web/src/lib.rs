@@ -11,18 +11,15 @@
 //! 404 so that existence does not leak.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_extra::extract::cookie::CookieJar;
-use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 use tower_http::trace::TraceLayer;
 use vx_store::Store;
 
@@ -38,10 +35,13 @@ mod fhir;
 mod i18n;
 mod identity;
 mod input;
+mod openapi;
 mod ops;
 mod pages;
 mod scope;
 mod situation;
+mod state;
+mod viewer;
 mod zones;
 
 pub use api::ApiDoc;
@@ -52,68 +52,8 @@ pub use dhis2_push::{
 };
 pub use i18n::Lang;
 pub use situation::report::{daily_report, neutralise, DailyReport};
-
-/// How the server runs.
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// Mark cookies `Secure` (serve over HTTPS, directly or behind a proxy).
-    pub secure_cookies: bool,
-    /// How long a login lasts.
-    pub session_hours: i64,
-    /// Reverse proxies (`serve --trust-proxy CIDR`) whose `X-Forwarded-For` names the
-    /// client (for the failed-login back-off and the logs). From any other peer the header
-    /// is ignored; without a trusted proxy, every client behind one shares its address.
-    pub trusted_proxies: Vec<IpNet>,
-    /// The day the server serves "as of" (`serve --as-of`, `demo --as-of`): what pages and
-    /// the API show when no date is asked for, named in the page header. `None`: today in
-    /// Vietnam.
-    pub as_of: Option<NaiveDate>,
-    /// Counters of the server's work (shared: keep a clone to read them).
-    pub metrics: Arc<Metrics>,
-    /// The DHIS2 mapping of `/api/v1/exchange/dhis2/dataValueSets` (`serve --dhis2-mapping
-    /// FILE`); `None`: every indicator under its own name, every unit under its code.
-    pub dhis2_mapping: Option<Arc<vx_exchange::Mapping>>,
-}
-
-impl WebConfig {
-    /// The server's day: `as_of` when set, else today in Vietnam.
-    pub fn today(&self) -> NaiveDate {
-        self.as_of
-            .unwrap_or_else(|| vx_domain::vn_date(chrono::Utc::now()))
-    }
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            secure_cookies: false,
-            session_hours: 12,
-            trusted_proxies: Vec::new(),
-            as_of: None,
-            metrics: Arc::default(),
-            dhis2_mapping: None,
-        }
-    }
-}
-
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub store: Store,
-    pub config: Arc<WebConfig>,
-    pub cache: Arc<cache::Cache>,
-}
-
-const LANG_COOKIE: &str = "lang";
-const CSS: &str = include_str!("../assets/app.css");
-
-/// The stylesheet's address, versioned by its content so that it may be cached for a year.
-pub(crate) fn css_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let digest = hex::encode(Sha256::digest(CSS.as_bytes()));
-        format!("/assets/app.css?v={}", &digest[..12])
-    })
-}
+pub use state::WebConfig;
+use state::{AppState, CSS, LANG_COOKIE};
 
 /// The whole application: health, API, pages, assets, and the layers around them.
 pub fn router(store: Store, config: WebConfig) -> Router {
@@ -124,7 +64,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         cache,
     };
     Router::new()
-        .route("/healthz", get(healthz))
+        .merge(openapi::routes())
         .route("/assets/app.css", get(stylesheet))
         .merge(api::routes())
         .merge(pages::routes())
@@ -180,24 +120,6 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// Liveness and readiness: "ok" when the store answers a ping.
-#[utoipa::path(get, path = "/healthz", tag = "meta", security(()),
-    responses((status = 200, description = "The store answers", body = String),
-        (status = 503, description = "The store does not answer", body = String)))]
-pub(crate) async fn healthz(State(st): State<AppState>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(3), st.store.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "health check: store error");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
-        }
-        Err(_) => {
-            tracing::warn!("health check: store timed out");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
-        }
-    }
 }
 
 async fn stylesheet() -> Response {

@@ -27,7 +27,7 @@ use vx_store::Store;
 use crate::auth::Viewer;
 use crate::error::{AppError, PageError};
 use crate::i18n::Lang;
-use crate::AppState;
+use crate::state::AppState;
 
 mod api;
 mod businesses;

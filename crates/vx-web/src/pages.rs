@@ -25,7 +25,8 @@ use crate::i18n::{Lang, T};
 use crate::input::{
     parse_household, parse_person, search_text, FieldError, HouseholdFields, PersonFields,
 };
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -138,19 +139,7 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// Percent-encodes a query value.
-pub fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub(crate) use crate::input::enc;
 
 fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
@@ -195,7 +184,7 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (ctx.t(T::AppName)) }
-                link rel="stylesheet" href=(crate::css_url());
+                link rel="stylesheet" href=(crate::state::css_url());
             }
             body {
                 a.skip href="#main" { (ctx.t(T::SkipToContent)) }

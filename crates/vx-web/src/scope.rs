@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use vx_domain::{fold, Access, Household, Person, Unit, UnitCode, UnitLevel};
 use vx_store::{PeopleQuery, Store, UnitCounts};
 
-use crate::auth::Viewer;
 use crate::error::AppError;
+use crate::viewer::Viewer;
 
 pub type Result<T> = std::result::Result<T, AppError>;
 

@@ -22,7 +22,7 @@ use vx_store::Store;
 
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::AppState;
+use crate::state::AppState;
 
 mod charts;
 mod dashboard;
@@ -339,36 +339,7 @@ pub(crate) fn esc(s: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Levels of a unit and its children
 
-/// When `day` has no stored assessment for `unit`: a notice saying so, with a link (made by
-/// `href`) to the latest day assessed in the unit's subtree, if any. Empty otherwise.
-pub(crate) async fn unassessed_notice(
-    store: &Store,
-    unit: &Unit,
-    day: NaiveDate,
-    lang: Lang,
-    href: impl Fn(NaiveDate) -> String,
-) -> Result<maud::Markup, AppError> {
-    if store.zone_status(unit, day).await?.is_some() {
-        return Ok(maud::html! {});
-    }
-    let latest = store.last_stored_day(unit).await?;
-    let (none_vi, none_en) = (
-        "Chưa có đánh giá cấp độ nào được lưu cho ngày",
-        "No stored assessment of levels for",
-    );
-    Ok(maud::html! {
-        p.notice #unassessed role="status" {
-            (if lang == Lang::Vi { none_vi } else { none_en }) " " (lang.date(day)) ". "
-            @match latest {
-                Some(d) => {
-                    (if lang == Lang::Vi { "Ngày đánh giá gần nhất:" } else { "Latest assessed day:" }) " "
-                    a href=(href(d)) { (lang.date(d)) }
-                }
-                None => (if lang == Lang::Vi { "Chưa có ngày nào được đánh giá." } else { "No day has been assessed yet." }),
-            }
-        }
-    })
-}
+pub(crate) use crate::zones::unassessed_notice;
 
 /// Stored levels of a unit and its children across days (numbers only), and the full
 /// stored status of the unit on the last day with its rule set.

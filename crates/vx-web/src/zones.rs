@@ -28,7 +28,8 @@ use crate::auth::{ApiViewer, PageViewer};
 use crate::error::{ApiError, AppError, PageError};
 use crate::i18n::Lang;
 use crate::pages::{layout, Ctx};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 /// The routes of this part; merged into the application by `crate::router`. No fallback here.
 pub(crate) fn routes() -> Router<AppState> {
@@ -388,7 +389,7 @@ async fn draw_status(
     let status = status_of(&st.store, unit, date).await?;
     let overrides = st.store.measure_overrides_for(unit).await?;
     let links = life::status_links(st, unit, date, ctx.lang).await?;
-    let unassessed = crate::situation::unassessed_notice(&st.store, unit, date, ctx.lang, |d| {
+    let unassessed = unassessed_notice(&st.store, unit, date, ctx.lang, |d| {
         format!("/units/{}/status?date={d}", unit.code)
     })
     .await?;
@@ -448,4 +449,35 @@ async fn draw_status(
         (life::overrides_section(v, unit, &overrides, lang))
     };
     Ok(layout(ctx, Some(v), Z::Title.get(lang), body).into_response())
+}
+
+/// When `day` has no stored assessment for `unit`: a notice saying so, with a link (made by
+/// `href`) to the latest day assessed in the unit's subtree, if any. Empty otherwise.
+pub(crate) async fn unassessed_notice(
+    store: &Store,
+    unit: &Unit,
+    day: NaiveDate,
+    lang: Lang,
+    href: impl Fn(NaiveDate) -> String,
+) -> Result<maud::Markup, AppError> {
+    if store.zone_status(unit, day).await?.is_some() {
+        return Ok(maud::html! {});
+    }
+    let latest = store.last_stored_day(unit).await?;
+    let (none_vi, none_en) = (
+        "Chưa có đánh giá cấp độ nào được lưu cho ngày",
+        "No stored assessment of levels for",
+    );
+    Ok(maud::html! {
+        p.notice #unassessed role="status" {
+            (if lang == Lang::Vi { none_vi } else { none_en }) " " (lang.date(day)) ". "
+            @match latest {
+                Some(d) => {
+                    (if lang == Lang::Vi { "Ngày đánh giá gần nhất:" } else { "Latest assessed day:" }) " "
+                    a href=(href(d)) { (lang.date(d)) }
+                }
+                None => (if lang == Lang::Vi { "Chưa có ngày nào được đánh giá." } else { "No day has been assessed yet." }),
+            }
+        }
+    })
 }

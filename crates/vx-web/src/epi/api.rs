@@ -20,7 +20,7 @@ use vx_store::{ImportOptions, Store, StoreError};
 
 use crate::auth::{ApiViewer, Viewer};
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::AppState;
+use crate::state::AppState;
 
 /// The largest results file accepted in one request.
 pub(crate) const MAX_UPLOAD: usize = 32 * 1024 * 1024;

@@ -21,7 +21,8 @@ use super::{
 use crate::auth::{ApiViewer, Viewer};
 use crate::error::{ApiError, AppError, ErrorBody, FieldProblem};
 use crate::i18n::Lang;
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -17,7 +17,8 @@ use crate::auth::PageViewer;
 use crate::error::{AppError, PageError};
 use crate::i18n::Lang;
 use crate::pages::{layout, Ctx};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/ops", get(ops_page))

@@ -25,7 +25,8 @@ use crate::auth::PageViewer;
 use crate::error::PageError;
 use crate::i18n::Lang;
 use crate::pages::{enc, layout, Ctx};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/units/{code}/dashboard", get(dashboard))

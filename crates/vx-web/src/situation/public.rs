@@ -29,7 +29,8 @@ use super::{
 use crate::auth::{PageViewer, Viewer};
 use crate::error::{AppError, PageError};
 use crate::pages::{enc, layout, Ctx};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -21,7 +21,8 @@ use super::{days_before, level_class, level_name, parse_day, S};
 use crate::auth::PageViewer;
 use crate::error::{AppError, PageError};
 use crate::pages::{layout, Ctx};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

@@ -31,7 +31,8 @@ use crate::auth::{ApiViewer, PageViewer, Viewer};
 use crate::error::{ApiError, AppError, PageError};
 use crate::i18n::Lang;
 use crate::pages::{layout, Ctx};
-use crate::{scope, AppState};
+use crate::scope;
+use crate::state::AppState;
 
 type PageResult = Result<Response, PageError>;
 
