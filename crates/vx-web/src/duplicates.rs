@@ -128,7 +128,7 @@ async fn draw(st: &AppState, ctx: &Ctx, v: &Viewer, unit: &Unit, errors: &[Strin
             @if total > pairs.len() {
                 p { (t(lang, S::Shown)) " " (pairs.len()) " " (t(lang, S::Of)) " " (total) }
             }
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { "#" } th { "A" } th { "B" } th { (t(lang, S::Why)) } th {} } }
                 tbody { @for (i, p) in pairs.iter().enumerate() { tr {
                     td { (i + 1) }

@@ -161,6 +161,17 @@ table! {
     UnitTargets => "Mục tiêu", "Targets";
     UnitWorkLists => "Việc cần làm", "Work lists";
     UnitOperations => "Chốt, giấy đi đường, doanh nghiệp, hỗ trợ", "Checkpoints, permits, businesses, support";
+    UnitWork => "Sàng lọc và ca bệnh", "Screening and cases";
+    UnitCases => "Danh sách ca bệnh", "Cases";
+    UnitConflicts => "Kết quả mâu thuẫn", "Conflicting results";
+    UnitIdentity => "Đối chiếu nhân thân", "Identity review";
+    UnitDuplicates => "Người trùng lặp", "Duplicate people";
+    Menu => "Mục chính", "Main menu";
+    NavUnits => "Đơn vị", "Units";
+    NavWorkLists => "Việc cần làm", "Work lists";
+    NavCampaigns => "Đợt sàng lọc", "Screening campaigns";
+    NavResults => "Nhập kết quả xét nghiệm", "Upload test results";
+    NavAudit => "Nhật ký thay đổi", "Audit log";
     UnitPublic => "Trang công khai", "Public page";
     MyUnits => "Đơn vị của tôi", "My units";
     Units => "Đơn vị hành chính", "Administrative units";

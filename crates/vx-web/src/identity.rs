@@ -149,7 +149,7 @@ async fn draw(
             div.errors role="alert" { p { (t(lang, S::Bad)) } ul { @for e in errors { li { (e) } } } }
         }
         @if list.is_empty() { p { (t(lang, S::Nothing)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th { "#" } th { (t(lang, S::Stored)) } th { (t(lang, S::Row)) }
                     th { (t(lang, S::Why)) } th { (t(lang, S::Status)) } th {}

@@ -210,6 +210,9 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
                             aria-current=[(lang == Lang::En).then_some("true")] { "English" }
                     }
                     @if let Some(v) = viewer {
+                        (main_nav(ctx, v))
+                    }
+                    @if let Some(v) = viewer {
                         div.who {
                             span { (v.user.display_name) " (" (lang.role(v.user.role)) ")" }
                             form method="post" action="/logout" {
@@ -221,6 +224,30 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
                 }
                 main #main { (body) }
                 footer { (ctx.t(T::Tagline)) }
+            }
+        }
+    }
+}
+
+/// What each role may use, in the header of every page: units, work lists and screening
+/// for the roles that see units; the results upload for laboratories, communes and
+/// administrators; the audit log for administrators.
+fn main_nav(ctx: &Ctx, v: &Viewer) -> Markup {
+    use vx_domain::Role;
+    let role = v.user.role;
+    let sees_units = role.deepest_level().is_some();
+    html! {
+        nav.main aria-label=(ctx.t(T::Menu)) {
+            @if sees_units {
+                a href="/" { (ctx.t(T::NavUnits)) } " "
+                a href="/worklists" { (ctx.t(T::NavWorkLists)) } " "
+                a href="/campaigns" { (ctx.t(T::NavCampaigns)) } " "
+            }
+            @if matches!(role, Role::Laboratory | Role::Commune | Role::Admin) {
+                a href="/results/upload" { (ctx.t(T::NavResults)) } " "
+            }
+            @if role == Role::Admin {
+                a href="/admin/audit" { (ctx.t(T::NavAudit)) }
             }
         }
     }
@@ -310,7 +337,7 @@ fn status_badge(ctx: &Ctx, active: bool) -> Markup {
 fn units_table(ctx: &Ctx, rows: &[(Unit, UnitCounts)], link: bool) -> Markup {
     let lang = ctx.lang;
     html! {
-        div.scroll {
+        div.scroll tabindex="0" {
             table {
                 thead { tr {
                     th { (ctx.t(T::Name)) } th { (ctx.t(T::Level)) } th { (ctx.t(T::Code)) }
@@ -335,7 +362,7 @@ fn units_table(ctx: &Ctx, rows: &[(Unit, UnitCounts)], link: bool) -> Markup {
 fn households_table(ctx: &Ctx, rows: &[Household]) -> Markup {
     let lang = ctx.lang;
     html! {
-        div.scroll {
+        div.scroll tabindex="0" {
             table {
                 thead { tr {
                     th { (ctx.t(T::HouseholdCode)) } th { (ctx.t(T::HeadName)) }
@@ -360,7 +387,7 @@ fn households_table(ctx: &Ctx, rows: &[Household]) -> Markup {
 fn people_table(ctx: &Ctx, rows: &[Person], with_household: bool) -> Markup {
     let lang = ctx.lang;
     html! {
-        div.scroll {
+        div.scroll tabindex="0" {
             table {
                 thead { tr {
                     th { (ctx.t(T::FullName)) } th { (ctx.t(T::Birth)) } th { (ctx.t(T::Sex)) }
@@ -651,6 +678,13 @@ async fn unit_page(
             a href={"/units/" (unit.code) "/worklists"} { (ctx.t(T::UnitWorkLists)) } " · "
             a href={"/ops?unit=" (enc(unit.code.as_str()))} { (ctx.t(T::UnitOperations)) } " · "
             a href={"/public/units/" (unit.code)} { (ctx.t(T::UnitPublic)) }
+            @if sees_people {
+                " · " a href={"/units/" (unit.code) "/work"} { (ctx.t(T::UnitWork)) }
+                " · " a href={"/units/" (unit.code) "/cases"} { (ctx.t(T::UnitCases)) }
+                " · " a href={"/units/" (unit.code) "/conflicts"} { (ctx.t(T::UnitConflicts)) }
+                " · " a href={"/units/" (unit.code) "/identity"} { (ctx.t(T::UnitIdentity)) }
+                " · " a href={"/units/" (unit.code) "/duplicates"} { (ctx.t(T::UnitDuplicates)) }
+            }
         }
         h2 { (ctx.t(T::Figures)) }
         (figures(&ctx, &unit, counts))
@@ -1374,7 +1408,7 @@ async fn person_page(
         @if duplicates.is_empty() {
             p { (ctx.t(T::DuplicatesNone)) }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" {
                 table {
                     thead { tr {
                         th { (ctx.t(T::FullName)) } th { (ctx.t(T::Birth)) } th { (ctx.t(T::CitizenId)) }
@@ -1653,7 +1687,7 @@ async fn audit_page(
         h1 { (ctx.t(T::AuditLog)) }
         @if entries.is_empty() { p { (ctx.t(T::NoResults)) } }
         @else {
-            div.scroll {
+            div.scroll tabindex="0" {
                 table {
                     thead { tr {
                         th { "#" } th { (ctx.t(T::Time)) } th { (ctx.t(T::Actor)) } th { (ctx.t(T::Action)) }

@@ -247,7 +247,7 @@ pub(crate) fn rlang(lang: Lang) -> render::Lang {
 /// Fill colour of a level (none: not assessed).
 pub(crate) fn colour(level: Option<Level>) -> &'static str {
     match level {
-        Some(Level::Green) => "#3fa35b",
+        Some(Level::Green) => "#2a7a43",
         Some(Level::Yellow) => "#f2c94c",
         Some(Level::Orange) => "#e67e22",
         Some(Level::Red) => "#c0392b",

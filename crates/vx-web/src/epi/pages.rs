@@ -302,7 +302,7 @@ async fn draw_campaigns(
                 @if rounds.is_empty() {
                     p { (s(lang, S::NoRounds)) }
                 } @else {
-                    div.scroll { table {
+                    div.scroll tabindex="0" { table {
                         thead { tr { th { (s(lang, S::Round)) } th { (s(lang, S::Days)) } th { (s(lang, S::Coverage)) } } }
                         tbody { @for r in rounds { tr {
                             td { (r.data.number) }
@@ -574,6 +574,13 @@ async fn coverage_page(
             .find(|c| c.code.as_str() == code)
             .is_some_and(|c| c.level != vx_domain::UnitLevel::Hamlet)
     };
+    // a hamlet whose people the viewer sees: its sampling list for the round
+    let sampling = |code: &str| {
+        children
+            .iter()
+            .find(|c| c.code.as_str() == code)
+            .is_some_and(|c| c.level == vx_domain::UnitLevel::Hamlet && v.access.sees_people_in(c))
+    };
     let title = format!(
         "{} · {} {}",
         s(lang, S::Coverage),
@@ -589,7 +596,7 @@ async fn coverage_page(
             (s(lang, S::Target)) ": " (target_text(lang, &campaign.data.target))
         }
         h2 { (unit.full_name) }
-        div.scroll { table {
+        div.scroll tabindex="0" { table {
             thead { tr {
                 th { (s(lang, S::Unit)) }
                 th.num { (s(lang, S::Targeted)) } th.num { (s(lang, S::Sampled)) }
@@ -602,6 +609,8 @@ async fn coverage_page(
                     tr {
                         td { @if drill(&r.unit_code) {
                                 a href={"/rounds/" (round.id) "/coverage?unit=" (enc(&r.unit_code))} { (r.unit_name) }
+                             } @else if sampling(&r.unit_code) {
+                                a href={"/rounds/" (round.id) "/units/" (enc(&r.unit_code)) "/sampling"} { (r.unit_name) }
                              } @else { (r.unit_name) } }
                         td.num { (lang.number(r.targeted)) } td.num { (lang.number(r.sampled)) }
                         td.num { (pct(lang, r.coverage_pct)) } td.num { (lang.number(r.samples)) }
@@ -687,7 +696,7 @@ async fn work_page(
         html! {
             h2 { (s(lang, title)) " (" (items.len()) ")" }
             @if items.is_empty() { p.muted { (s(lang, S::Nothing)) } } @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (s(lang, S::Person)) } th { (s(lang, S::Household)) } th { (s(lang, S::Day)) } th {} } }
                     tbody { @for i in items { tr {
                         td { a href={"/people/" (i.person_id)} { (i.person_name) } }
@@ -723,7 +732,7 @@ async fn work_page(
         (section(S::Overdue, &list.overdue))
         h2 { (s(lang, S::Retests)) " (" (list.retests.len()) ")" }
         @if list.retests.is_empty() { p.muted { (s(lang, S::Nothing)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Person)) } th { (s(lang, S::Household)) } th { (s(lang, S::Day)) } th { (s(lang, S::RetestSample)) } } }
                 tbody { @for i in &list.retests { tr {
                     td { a href={"/people/" (i.person_id) "/timeline"} { (i.person_name) } }
@@ -768,7 +777,7 @@ async fn timeline_page(
         p.muted { a href={"/people/" (person.id)} { (person.data.full_name) } }
         h1 { (s(lang, S::Timeline)) }
         @if events.is_empty() { p { (s(lang, S::NoEvents)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Day)) } th { (s(lang, S::Event)) } th { (s(lang, S::Detail)) } } }
                 tbody { @for e in &events { tr {
                     td { @if let Some(at) = e.at { (lang.instant(at)) } @else { (lang.date(e.day)) } }
@@ -892,7 +901,7 @@ async fn draw_sampling(
             }
             fieldset {
                 legend { (s(lang, S::Members)) }
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th {} th { (s(lang, S::Person)) } th { (s(lang, S::Birth)) } th { (s(lang, S::Sampled)) } } }
                     tbody {
                         @for hh in &households {
@@ -1233,7 +1242,7 @@ async fn draw_case(
         p { a.button.secondary href={(base) "/chain"} { (s(lang, S::Chain)) } }
         h2 { (s(lang, S::DailyChecks)) }
         @if !checks.is_empty() {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Day)) } th { (s(lang, S::Symptoms)) } th.num { (s(lang, S::Spo2)) } } }
                 tbody { @for c in &checks { tr {
                     td { (lang.date(c.day)) } td { (c.symptoms) }
@@ -1273,7 +1282,7 @@ async fn draw_case(
         }
         h2 { (s(lang, S::Contacts)) " (" (f1.len()) ")" }
         @if f1.is_empty() { p.muted { (s(lang, S::Nothing)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Person)) } th { (s(lang, S::Exposure)) } th { (s(lang, S::Status)) } th { (s(lang, S::AddF2)) } } }
                 tbody { @for k in &f1 { tr {
                     td { a href={"/people/" (k.person_id) "/timeline"} { (k.person_name) } }
@@ -1514,7 +1523,7 @@ async fn chain_page(
     let body = html! {
         p.muted { a href={"/cases/" (case.id)} { (s(lang, S::CaseTitle)) " · " (person.data.full_name) } }
         h1 { (s(lang, S::Chain)) }
-        div.scroll { table {
+        div.scroll tabindex="0" { table {
             thead { tr { th { (s(lang, S::Level)) } th { (s(lang, S::Person)) } th { (s(lang, S::Day)) } th { (s(lang, S::Status)) } } }
             tbody { @for i in &page.items { tr {
                 td { (" ".repeat(i.depth as usize * 2)) (i.level) }

@@ -297,7 +297,7 @@ fn draw_upload(
                     dt { (t(lang, R::RetestOrders)) } dd { (a.retest_orders) }
                     dt { (t(lang, R::CaseProposals)) } dd { (a.case_proposals) }
                 }
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr {
                         th.num { (t(lang, R::Row)) } th { (t(lang, R::SampleCode)) }
                         th { (t(lang, R::Outcome)) } th { (t(lang, R::Problems)) }
@@ -749,7 +749,7 @@ async fn draw_conflicts(
         }
         (errors_box(lang, errors))
         @if list.is_empty() { p { (t(lang, R::NoConflicts)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th { (t(lang, R::SampleCode)) } th { (t(lang, R::Stored)) } th { (t(lang, R::Proposed)) }
                     th { (t(lang, R::Status)) } th {}
@@ -878,7 +878,7 @@ async fn cases_page(
         p.muted { a href={"/units/" (unit.code) "/work"} { (unit.name) } }
         h1 { (t(lang, R::Cases)) " · " (unit.name) }
         @if cases.is_empty() { p { (t(lang, R::NoCases)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th { "F0" } th { (t(lang, R::Person)) } th { (t(lang, R::Confirmed)) } th { (t(lang, R::Source)) }
                     th { (t(lang, R::Severity)) } th { (t(lang, R::Place)) } th { (t(lang, R::ReleaseDue)) }

@@ -142,7 +142,7 @@ async fn business_page(
             p { (s(lang, S::OverdueMark)) ": " (workers.iter().filter(|w| w.overdue).count()) }
         } @else {
             @if workers.is_empty() { p { (s(lang, S::NoWorkers)) } } @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (s(lang, S::Name)) } th { (s(lang, S::LastNegative)) } th { (s(lang, S::Due)) } th {} } }
                     tbody { @for w in &workers {
                         tr {
@@ -257,7 +257,7 @@ async fn overdue_page(
         h1 { (s(lang, S::Overdue)) " · " (unit.name) }
         p.muted { (lang.date(day)) " · " (list.len()) }
         @if list.is_empty() { p { (s(lang, S::None_)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Businesses)) } th { (s(lang, S::Name)) } th { (s(lang, S::LastNegative)) } th { (s(lang, S::Due)) } } }
                 tbody { @for (b, w) in &list {
                     tr {

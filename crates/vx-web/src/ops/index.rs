@@ -123,7 +123,7 @@ async fn ops_page(
 
         h2 { (s(lang, S::Businesses)) }
         @if businesses.is_empty() { p { (s(lang, S::NoBusinesses)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Name)) } th { (s(lang, S::Sector)) } th { (s(lang, S::Unit)) } th { (s(lang, S::Workers)) } th { (s(lang, S::Status)) } } }
                 tbody { @for (b, d) in &businesses {
                     tr {

@@ -217,7 +217,7 @@ async fn checkpoint_page(
         } @else if crossings.is_empty() {
             p { (s(lang, S::NoCrossings)) }
         } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (s(lang, S::Time)) } th { (s(lang, S::Direction)) } th { (s(lang, S::Who)) }
                     th { (s(lang, S::TestShown)) } th { (s(lang, S::Result)) } } }
                 tbody { @for c in &crossings { (crossing_row(lang, c)) } }
@@ -768,7 +768,7 @@ async fn trace_page(
             h3 { a href={"/ops/checkpoints/" (cp.id)} { (cp.name) } " · " (lang.instant(own.crossing.at)) }
             p { (s(lang, S::CrossedWith)) ": " (near.len()) }
             @if !near.is_empty() {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (s(lang, S::Time)) } th { (s(lang, S::Direction)) } th { (s(lang, S::Who)) }
                         th { (s(lang, S::TestShown)) } th { (s(lang, S::Result)) } } }
                     tbody { @for c in near { (crossing_row(lang, c)) } }

@@ -192,7 +192,7 @@ async fn draw_programme(
             p { a.button.secondary href={"/ops/programmes/" (g.id) "/treasury.xlsx?unit=" (unit.code)} { (s(lang, S::Treasury)) } }
             h2 { (s(lang, S::Eligible)) " · " (eligible) " · " (s(lang, S::Given)) " " (given) }
             @if list.is_empty() { p { (s(lang, S::NoEligible)) } } @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (s(lang, S::Household)) } th { (s(lang, S::Head)) } th { (s(lang, S::Why)) } th { (s(lang, S::Given)) } } }
                     tbody { @for e in &list {
                         tr {
@@ -318,7 +318,7 @@ async fn gap_page(
     let body = html! {
         (header_markup(lang, &g, &unit, day))
         h2 { (s(lang, S::Gap)) }
-        div.scroll { table {
+        div.scroll tabindex="0" { table {
             thead { tr { th { (s(lang, S::Unit)) } th { (s(lang, S::Eligible)) } th { (s(lang, S::Supported)) } th { (s(lang, S::Missing)) } } }
             tbody {
                 @for (u, r) in &seen_rows {

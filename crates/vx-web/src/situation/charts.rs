@@ -176,7 +176,7 @@ pub(crate) fn timeline(
     let w = label_w + cell * ndays as f64 + 4.0;
     let h = 22.0 + row_h * rows.len() as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-labelledby=\"tl-t\" font-size=\"10\" font-family=\"sans-serif\"><title id=\"tl-t\">{}</title>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"group\" aria-labelledby=\"tl-t\" font-size=\"10\" font-family=\"sans-serif\"><title id=\"tl-t\">{}</title>",
         esc(S::Timeline.get(lang))
     );
     s.push_str(&defs("tl"));

@@ -305,9 +305,10 @@ async fn draw_dashboard(
             "/units/{}/dashboard?date={day}&sort={key}&dir={dir}",
             enc(unit.code.as_str())
         );
-        let current = (sort == key).then_some(if desc { "descending" } else { "ascending" });
-        html! { a href=(href) aria-sort=[current] { (label) @if sort == key { @if desc { " ▼" } @else { " ▲" } } } }
+        html! { a href=(href) { (label) @if sort == key { @if desc { " ▼" } @else { " ▲" } } } }
     };
+    // the sorted column says so on its header cell (aria-sort belongs to th)
+    let sorted = |key: &str| (sort == key).then_some(if desc { "descending" } else { "ascending" });
     let rl = rlang(lang);
     let f0 = &figures[0];
     let body = html! {
@@ -386,17 +387,17 @@ async fn draw_dashboard(
         @if !children.is_empty() {
             section #children {
                 h2 { (S::Children.get(lang)) }
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr {
-                        th { (sort_link("name", S::Unit.get(lang))) }
-                        th { (sort_link("level", S::Level.get(lang))) }
-                        th.num { (sort_link("c7", S::Cases7.get(lang))) }
-                        th.num { (sort_link("c14", S::Cases14.get(lang))) }
-                        th.num { (sort_link("rate", S::Per100k.get(lang))) }
-                        th.num { (sort_link("days", S::DaysSince.get(lang))) }
-                        th.num { (sort_link("cov", S::Coverage.get(lang))) }
-                        th.num { (sort_link("pos", S::Positivity.get(lang))) }
-                        th.num { (sort_link("iso", S::Isolating.get(lang))) " + F1" }
+                        th aria-sort=[sorted("name")] { (sort_link("name", S::Unit.get(lang))) }
+                        th aria-sort=[sorted("level")] { (sort_link("level", S::Level.get(lang))) }
+                        th.num aria-sort=[sorted("c7")] { (sort_link("c7", S::Cases7.get(lang))) }
+                        th.num aria-sort=[sorted("c14")] { (sort_link("c14", S::Cases14.get(lang))) }
+                        th.num aria-sort=[sorted("rate")] { (sort_link("rate", S::Per100k.get(lang))) }
+                        th.num aria-sort=[sorted("days")] { (sort_link("days", S::DaysSince.get(lang))) }
+                        th.num aria-sort=[sorted("cov")] { (sort_link("cov", S::Coverage.get(lang))) }
+                        th.num aria-sort=[sorted("pos")] { (sort_link("pos", S::Positivity.get(lang))) }
+                        th.num aria-sort=[sorted("iso")] { (sort_link("iso", S::Isolating.get(lang))) " + F1" }
                     } }
                     tbody {
                         @for r in &rows {

@@ -46,7 +46,7 @@ pub(crate) fn svg(places: &[Place<'_>], boundaries: &[Boundary], lang: Lang) -> 
     let py = |y: f64| (y1 - y) * sy;
     let schematic = boundaries.iter().any(|b| b.schematic);
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"-4 -4 {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\" role=\"img\" aria-labelledby=\"map-t\" font-size=\"11\" font-family=\"sans-serif\"><title id=\"map-t\">{}</title>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"-4 -4 {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\" role=\"group\" aria-labelledby=\"map-t\" font-size=\"11\" font-family=\"sans-serif\"><title id=\"map-t\">{}</title>",
         WIDTH + 8.0,
         height + 8.0,
         WIDTH + 8.0,

@@ -313,7 +313,7 @@ async fn report_page(
             a.button href={"/units/" (code) "/report.xlsx?date=" (day)} download { (S::Download.get(lang)) " XLSX" }
             a.button.secondary href={"/units/" (code) "/report.csv?date=" (day)} download { (S::Download.get(lang)) " CSV" }
         }
-        div.scroll { table {
+        div.scroll tabindex="0" { table {
             thead {
                 tr {
                     th rowspan="2" { (S::Unit.get(lang)) }

@@ -53,7 +53,7 @@ fn items(lang: Lang, title: S, list: &[WorkItem]) -> Markup {
     html! {
         h3 { (title.get(lang)) " (" (list.len()) ")" }
         @if list.is_empty() { p.muted { (S::Nothing.get(lang)) } } @else {
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (S::Person.get(lang)) } th { (S::Household.get(lang)) } th { (S::Unit.get(lang)) } th { (S::Day.get(lang)) } } }
                 tbody { @for i in list { tr {
                     td { a href={"/people/" (i.person_id)} { (i.person_name) } }
@@ -109,7 +109,7 @@ async fn worklists(
             " " button type="submit" { (S::Show.get(lang)) }
         }
         h2 { (S::ByUnit.get(lang)) }
-        div.scroll { table #work-counts {
+        div.scroll tabindex="0" { table #work-counts {
             thead { tr {
                 th { (S::Unit.get(lang)) }
                 th.num { (S::TestsDue.get(lang)) }

@@ -1213,17 +1213,17 @@ async fn draw_green_zone(
         h2 { (L::Events.get(lang)) }
         @if view.events.is_empty() { p.muted { (L::NoReviews.get(lang)) } }
         @else {
-            table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (L::FromDay.get(lang)) } th { (L::State.get(lang)) } th { "" } } }
                 tbody { @for e in &view.events {
                     tr { td { (lang.date(e.day)) }
                          td { (state_name(e.from, lang)) " → " (state_name(e.to, lang)) }
                          td { (event_text(&e.event, lang)) " (" (e.actor) ")" } }
                 } }
-            }
+            } }
         }
         h2 { (L::Heads.get(lang)) }
-        table {
+        div.scroll tabindex="0" { table {
             thead { tr { th { (L::Name.get(lang)) } th { (L::Title.get(lang)) } th { (L::TermFrom.get(lang)) } th { (L::TermTo.get(lang)) } th {} } }
             tbody { @for h in &heads {
                 tr { td { (h.name) } td { (h.title) } td { (lang.date(h.term_from)) }
@@ -1233,7 +1233,7 @@ async fn draw_green_zone(
                         (lang_field(lang))
                         button type="submit" { (L::Delete.get(lang)) } } } }
             } }
-        }
+        } }
         form method="post" action={(base) "/heads"} {
             input type="hidden" name="csrf" value=(v.csrf());
             (lang_field(lang))
@@ -1473,7 +1473,7 @@ pub(super) fn overrides_section(
     html! {
         h2 { (L::Overrides.get(lang)) }
         @if !overrides.is_empty() {
-            table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (L::DecisionNumber.get(lang)) } th { (L::Measure.get(lang)) } th { (L::Value.get(lang)) }
                     th { (L::FromDay.get(lang)) } th { (L::ToDay.get(lang)) } th { (L::Note.get(lang)) } } }
                 tbody { @for o in overrides {
@@ -1481,7 +1481,7 @@ pub(super) fn overrides_section(
                          td { (to_json(&o.rule.value)) } td { (lang.date(o.rule.from)) }
                          td { @if let Some(t) = o.rule.to { (lang.date(t)) } } td { (o.rule.note) } }
                 } }
-            }
+            } }
         }
         details {
             summary { (L::Add.get(lang)) }
@@ -1705,7 +1705,7 @@ async fn sandbox_page(
             p { (r.changes.len()) " " (L::Changes.get(lang)) " / " (r.unit_days) }
             @if r.changes.is_empty() { p { (L::NoChange.get(lang)) } }
             @else {
-                table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (L::FromDay.get(lang)) } th { (L::Name.get(lang)) } th { (L::Official.get(lang)) }
                         th { (L::Simulated.get(lang)) } th { (L::Why.get(lang)) } } }
                     tbody { @for c in &r.changes {
@@ -1713,7 +1713,7 @@ async fn sandbox_page(
                              td { (c.official) " (" (c.official_rule_set) ")" } td { strong { (c.simulated) } }
                              td { (if lang == Lang::Vi { &c.why_vi } else { &c.why_en }) } }
                     } }
-                }
+                } }
             }
         }
     };
