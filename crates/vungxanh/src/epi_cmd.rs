@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use vx_domain::RowProblem;
 use vx_store::{Actor, ImportOptions, Store, StoreError};
 
-use crate::import::CommonArgs;
+use crate::import_args::{print_problems, say_totals_row, CommonArgs};
 
 /// Imports of the epidemiological record, flattened into `vungxanh import`.
 #[derive(Subcommand)]
@@ -84,7 +84,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let table = vx_import::read_table_from_bytes(&name, &bytes)?;
-    crate::import::say_totals_row(&table);
+    say_totals_row(&table);
     drop(bytes);
     let total = table.rows.len() as u64;
     let pb = bar(total);
@@ -204,7 +204,7 @@ async fn import_file(store: &Store, path: &Path, what: What, args: &CommonArgs) 
                 rejects.display()
             );
         } else {
-            crate::import::print_problems(&name, &problems, |line| eprintln!("{line}"));
+            print_problems(&name, &problems, |line| eprintln!("{line}"));
             bail!(
                 "{name}: {} of {} rows refused; nothing was imported (fix them, or use --skip-bad-rows FILE)",
                 count_rows(&problems),

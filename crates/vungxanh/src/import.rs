@@ -6,9 +6,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use sha2::{Digest, Sha256};
 use vx_domain::RowProblem;
+
+pub use crate::import_args::CommonArgs;
+use crate::import_args::{print_problems, say_totals_row};
 use vx_store::{Actor, ImportOptions, ImportSummary, Store, StoreError};
 
 /// The official lists shipped in the binary (codes of the General Statistics Office).
@@ -50,28 +53,6 @@ pub enum ImportCommand {
     Zones(crate::zones_cmd::ZonesImport),
     #[command(flatten)]
     Situation(crate::boundaries_cmd::SituationImport),
-}
-
-#[derive(Args, Clone, Default)]
-pub struct CommonArgs {
-    /// Check everything, write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Import the good rows; write the bad ones, with their reasons, to this CSV file.
-    #[arg(long, value_name = "REJECTS_CSV")]
-    pub skip_bad_rows: Option<PathBuf>,
-    /// Who is importing, for the audit log.
-    #[arg(long, default_value = "cli")]
-    pub actor: String,
-    /// Import as this user (audit and scope): a person moves to another commune only when
-    /// the user's scope covers both, otherwise the row is held for review. Without it the
-    /// command line is unrestricted.
-    #[arg(long, value_name = "USERNAME")]
-    pub user: Option<String>,
-    /// An empty cell erases the stored value (by default an empty cell, like a column the
-    /// file does not have, keeps it).
-    #[arg(long)]
-    pub empty_clears: bool,
 }
 
 /// What one import did.
@@ -323,34 +304,6 @@ pub async fn import(
         seconds: started.elapsed().as_secs_f64(),
         dry_run: args.dry_run,
     })
-}
-
-/// Says that a final totals row of an official template was skipped.
-pub fn say_totals_row(table: &vx_import::Table) {
-    if let Some((row, text)) = &table.totals_row {
-        let text: String = text.chars().take(vx_import::MAX_QUOTED_CHARS).collect();
-        println!("{}: row {row}: totals row {text:?} skipped", table.file);
-    }
-}
-
-/// How many problems are printed; the rest are counted (a rejects file keeps them all).
-pub const MAX_PRINTED_PROBLEMS: usize = 200;
-
-/// Prints `FILE: row R, column C: message` for at most [`MAX_PRINTED_PROBLEMS`] problems,
-/// then `… and K more`.
-pub fn print_problems(name: &str, problems: &[RowProblem], mut print: impl FnMut(&str)) {
-    for p in problems.iter().take(MAX_PRINTED_PROBLEMS) {
-        print(&format!(
-            "{name}: row {}, column {}: {}",
-            p.row, p.column, p.message
-        ));
-    }
-    if problems.len() > MAX_PRINTED_PROBLEMS {
-        print(&format!(
-            "{name}: … and {} more (--skip-bad-rows FILE writes them all)",
-            problems.len() - MAX_PRINTED_PROBLEMS
-        ));
-    }
 }
 
 /// What a file leaves as stored: its missing optional columns, and its empty cells unless

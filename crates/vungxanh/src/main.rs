@@ -17,6 +17,7 @@ mod epi_cmd;
 mod export_cmd;
 mod gen;
 mod import;
+mod import_args;
 mod progress;
 mod report_cmd;
 mod review_cmd;

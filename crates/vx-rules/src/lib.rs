@@ -60,6 +60,7 @@
 
 mod engine;
 mod indicators;
+mod lang;
 mod level;
 mod load;
 mod measures;
@@ -79,15 +80,15 @@ pub use indicators::{
     CaseRate, IndicatorId, Indicators, ResponseCapacity, ScreeningRound, MAX_SCREENING_ROUNDS,
 };
 pub use level::{Level, LevelCounts, LevelLabel};
-pub use load::{load_overrides_str, load_str, LoadError, RuleError};
+pub use load::{builtin, builtins, load_overrides_str, load_str, LoadError, RuleError};
 pub use measures::{
-    measures_for, Access, BusinessScope, Change, Curfew, MeasureAnswer, MeasureId, MeasureOverride,
+    Access, BusinessScope, Change, Curfew, MeasureAnswer, MeasureId, MeasureOverride,
     MeasureSetting, MeasureSource, MeasureValue, Measures, ValueKind,
 };
 pub use reason::{Cmp, Criterion, ElderlyExempt, Reason, Reasons, MAX_REASONS};
 pub use ruleset::{
-    builtin, builtin_ids, builtin_text, builtins, in_force, ElderlyRule, GreenZoneRules,
-    HighestLevel, Kind, Matrix, NeighbourRaise, Neighbours, Rollup, RollupMin, RollupRule, RuleSet,
+    builtin_ids, builtin_text, in_force, measures_for, ElderlyRule, GreenZoneRules, HighestLevel,
+    Kind, Matrix, NeighbourRaise, Neighbours, Rollup, RollupMin, RollupRule, RuleSet,
     ThresholdCriterion, TransmissionRaise, TransmissionResponse,
 };
 pub use sandbox::{diff, diff_day, Difference};

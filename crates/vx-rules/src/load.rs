@@ -1481,3 +1481,24 @@ pub fn load_overrides_str(
     let ok = p.ok();
     p.finish(ok.then_some(out))
 }
+
+/// A built-in rule set by id (`None` for an unknown id). Parsed on each call (microseconds).
+pub fn builtin(id: &str) -> Option<RuleSet> {
+    let text = crate::ruleset::builtin_text(id)?;
+    let set = load_str(text, &format!("builtin:{id}.toml"))
+        .unwrap_or_else(|e| panic!("built-in rule set {id} is invalid:\n{e}"));
+    Some(set)
+}
+
+/// Every built-in rule set.
+pub fn builtins() -> Vec<RuleSet> {
+    crate::ruleset::builtin_ids().filter_map(builtin).collect()
+}
+
+/// Parses a rule set; see [`load_str`]. Convenience for `RuleSet::load_str`.
+impl RuleSet {
+    /// See [`load_str`].
+    pub fn load_str(text: &str, source_name: &str) -> Result<RuleSet, LoadError> {
+        load_str(text, source_name)
+    }
+}

@@ -5,7 +5,6 @@ use chrono::{NaiveDate, NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::level::Level;
-use crate::ruleset::RuleSet;
 
 /// A measure of the catalogue (the key in `[measures.<level>]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -326,19 +325,14 @@ pub struct MeasureAnswer {
     pub change: Option<Change>,
 }
 
-/// The measures that apply at `level` on `date` under `rule_set`, with the unit's `overrides`.
-///
-/// Each measure of the level's catalogue is answered; an override that applies (date range,
-/// levels) replaces it, and an override of a measure the level does not list adds it. When
-/// several overrides of one measure apply, the one with the latest `from` wins (ties: the later
-/// in the slice). Answers are in [`MeasureId::ALL`] order.
-pub fn measures_for(
+/// The answers of [`measures_for`](crate::measures_for) for the level's catalogue `defaults`.
+pub(crate) fn answers(
+    rule_set_id: &str,
+    defaults: &[MeasureSetting],
     level: Level,
-    rule_set: &RuleSet,
     overrides: &[MeasureOverride],
     date: NaiveDate,
 ) -> Vec<MeasureAnswer> {
-    let defaults = rule_set.measures.at(level);
     let mut out = Vec::new();
     for m in MeasureId::ALL {
         let default = defaults.iter().find(|s| s.measure == m).map(|s| s.value);
@@ -364,7 +358,7 @@ pub fn measures_for(
                 measure: m,
                 value,
                 source: MeasureSource::Level {
-                    rule_set: rule_set.id.clone(),
+                    rule_set: rule_set_id.to_owned(),
                     level,
                 },
                 default: None,

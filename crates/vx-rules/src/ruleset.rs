@@ -5,11 +5,10 @@ use serde::Serialize;
 
 use crate::indicators::{CaseRate, IndicatorId, ResponseCapacity};
 use crate::level::{Level, LevelLabel};
-use crate::load::{load_str, LoadError};
-use crate::measures::Measures;
+use crate::measures::{MeasureAnswer, MeasureOverride, Measures};
 use crate::reason::Cmp;
 
-/// A validated rule set. Build one with [`load_str`] or [`builtin`].
+/// A validated rule set. Build one with [`load_str`](crate::load_str) or [`builtin`](crate::builtin).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RuleSet {
     /// Stable id, e.g. `qd-4800`.
@@ -296,23 +295,23 @@ pub fn builtin_text(id: &str) -> Option<&'static str> {
     BUILTINS.iter().find(|(i, _)| *i == id).map(|(_, t)| *t)
 }
 
-/// A built-in rule set by id (`None` for an unknown id). Parsed on each call (microseconds).
-pub fn builtin(id: &str) -> Option<RuleSet> {
-    let text = builtin_text(id)?;
-    let set = load_str(text, &format!("builtin:{id}.toml"))
-        .unwrap_or_else(|e| panic!("built-in rule set {id} is invalid:\n{e}"));
-    Some(set)
-}
-
-/// Every built-in rule set.
-pub fn builtins() -> Vec<RuleSet> {
-    builtin_ids().filter_map(builtin).collect()
-}
-
-/// Parses a rule set; see [`load_str`]. Convenience for `RuleSet::load_str`.
-impl RuleSet {
-    /// See [`load_str`].
-    pub fn load_str(text: &str, source_name: &str) -> Result<RuleSet, LoadError> {
-        load_str(text, source_name)
-    }
+/// The measures that apply at `level` on `date` under `rule_set`, with the unit's `overrides`.
+///
+/// Each measure of the level's catalogue is answered; an override that applies (date range,
+/// levels) replaces it, and an override of a measure the level does not list adds it. When
+/// several overrides of one measure apply, the one with the latest `from` wins (ties: the later
+/// in the slice). Answers are in [`MeasureId::ALL`](crate::MeasureId::ALL) order.
+pub fn measures_for(
+    level: Level,
+    rule_set: &RuleSet,
+    overrides: &[MeasureOverride],
+    date: NaiveDate,
+) -> Vec<MeasureAnswer> {
+    crate::measures::answers(
+        &rule_set.id,
+        rule_set.measures.at(level),
+        level,
+        overrides,
+        date,
+    )
 }

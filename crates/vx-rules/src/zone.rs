@@ -15,7 +15,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::render::{format_date, Lang};
+use crate::lang::{format_date, Lang};
 
 /// A decision recognising a green zone, by the level above.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 //! audited store call (rules: `docs/registry.md`).
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
@@ -15,13 +15,11 @@ use vx_domain::{CitizenId, Person, Role, Unit};
 use vx_store::StoreError;
 
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
-use crate::i18n::Lang;
-use crate::pages::{layout, settle_form, Ctx};
+use crate::error::{AppError, PageError, PageResult};
+use crate::i18n::{page_strings, Lang};
+use crate::pages::{html_page, layout, settle_form, Ctx};
 use crate::scope;
 use crate::state::AppState;
-
-type PageResult = Result<Response, PageError>;
 
 /// The most pairs a page lists.
 const PAGE: usize = 100;
@@ -33,18 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/merges/{id}/undo", post(undo))
 }
 
-macro_rules! strings {
-    ($($key:ident => $vi:literal, $en:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        enum S { $($key),* }
-        impl S {
-            fn vi(self) -> &'static str { match self { $(S::$key => $vi),* } }
-            fn en(self) -> &'static str { match self { $(S::$key => $en),* } }
-        }
-    };
-}
-
-strings! {
+page_strings! {
+    S, t;
     Title => "Người trùng lặp", "Duplicate people";
     Help => "Những cặp có thể là cùng một người, theo các quy tắc chặt (cùng hộ; cùng ấp và cùng ngày sinh; cùng số điện thoại và ngày sinh). Gộp sẽ chuyển mẫu xét nghiệm, ca bệnh, tiếp xúc, mũi tiêm và giấy đi đường sang người được giữ; có thể hoàn tác.",
         "Pairs that may be one person, by narrow rules (one household; one hamlet and one birth date; one phone and birth date). A merge moves samples, cases, contacts, doses and permits onto the person kept; it can be undone.";
@@ -65,25 +53,6 @@ strings! {
     Bad => "Chưa xử lý:", "Not settled:";
     NoId => "không có CCCD", "no citizen ID";
     Moved => "Đã chuyển", "Moved";
-}
-
-fn t(lang: Lang, key: S) -> &'static str {
-    match lang {
-        Lang::Vi => key.vi(),
-        Lang::En => key.en(),
-    }
-}
-
-fn html_page(markup: Markup, status: StatusCode) -> PageResult {
-    Ok((
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        markup.into_string(),
-    )
-        .into_response())
 }
 
 /// Roles that write the registry: administrators, the commune and the hamlet's team.

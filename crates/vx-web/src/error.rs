@@ -170,6 +170,9 @@ impl<E: Into<AppError>> From<E> for PageError {
     }
 }
 
+/// What a page handler answers.
+pub(crate) type PageResult = Result<Response, PageError>;
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         if let AppError::Internal(msg) = &self.0 {

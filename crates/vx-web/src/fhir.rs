@@ -24,6 +24,7 @@ use vx_import::Table;
 use crate::auth::ApiViewer;
 use crate::epi::api::{import_table, lab_name, may_upload, MAX_UPLOAD};
 use crate::error::{AppError, ErrorBody};
+use crate::input::media_type;
 use crate::scope;
 use crate::state::AppState;
 
@@ -203,15 +204,7 @@ async fn post_bundle(
     if !may_upload(&v, false) {
         return Err(AppError::Forbidden("results are sent by a laboratory").into());
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = media_type(&headers);
     if content_type != FHIR_JSON && content_type != "application/json" {
         return Err(AppError::UnsupportedType("send application/fhir+json".into()).into());
     }

@@ -126,6 +126,39 @@ impl Lang {
     }
 }
 
+/// A feature's own strings, beside its pages: `page_strings!(S, t; Key => "vi", "en"; …)` makes
+/// the enum `S`, the function `t(lang, S::Key)` that picks the language, and a test that no
+/// string is empty in either language. (The strings shared by every page are [`T`].)
+macro_rules! page_strings {
+    ($name:ident, $pick:ident; $($key:ident => $vi:literal, $en:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum $name { $($key),* }
+        impl $name {
+            #[cfg(test)]
+            const ALL: &'static [$name] = &[$($name::$key),*];
+            fn vi(self) -> &'static str { match self { $($name::$key => $vi),* } }
+            fn en(self) -> &'static str { match self { $($name::$key => $en),* } }
+        }
+        /// This string in `lang`.
+        pub(crate) fn $pick(lang: $crate::i18n::Lang, key: $name) -> &'static str {
+            match lang {
+                $crate::i18n::Lang::Vi => key.vi(),
+                $crate::i18n::Lang::En => key.en(),
+            }
+        }
+        #[cfg(test)]
+        mod page_strings_tests {
+            #[test]
+            fn every_string_has_both_languages() {
+                for k in super::$name::ALL {
+                    assert!(!k.vi().is_empty() && !k.en().is_empty(), "{k:?}");
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_strings;
+
 macro_rules! table {
     ($($key:ident => $vi:literal, $en:literal;)*) => {
         /// The keys of the string table.

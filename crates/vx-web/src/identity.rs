@@ -5,8 +5,8 @@
 //! settling needs a scope over both units concerned. Every write is an audited store call.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
@@ -15,13 +15,11 @@ use vx_domain::{CitizenId, NewPerson, Role, Unit};
 use vx_store::{IdentityReview, StoreError};
 
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
-use crate::i18n::Lang;
-use crate::pages::{layout, settle_form, Ctx};
+use crate::error::{AppError, PageError, PageResult};
+use crate::i18n::{page_strings, Lang};
+use crate::pages::{html_page, layout, settle_form, Ctx};
 use crate::scope;
 use crate::state::AppState;
-
-type PageResult = Result<Response, PageError>;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -29,18 +27,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/identity/{id}/settle", post(settle))
 }
 
-macro_rules! strings {
-    ($($key:ident => $vi:literal, $en:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        enum S { $($key),* }
-        impl S {
-            fn vi(self) -> &'static str { match self { $(S::$key => $vi),* } }
-            fn en(self) -> &'static str { match self { $(S::$key => $en),* } }
-        }
-    };
-}
-
-strings! {
+page_strings! {
+    S, t;
     Title => "Đối chiếu nhân thân", "Identity review";
     Help => "Các dòng nhập bị giữ lại vì số CCCD đã thuộc về người khác, người đã có số CCCD khác, hoặc chuyển người sang xã khác. Chưa dòng nào được ghi.",
         "Import rows held because their citizen ID belongs to someone else, the person already has another ID, or they move a person to another commune. None has been applied.";
@@ -60,25 +48,6 @@ strings! {
     Bad => "Chưa xử lý:", "Not settled:";
     Gone => "(không còn)", "(gone)";
     NoId => "không có CCCD", "no citizen ID";
-}
-
-fn t(lang: Lang, key: S) -> &'static str {
-    match lang {
-        Lang::Vi => key.vi(),
-        Lang::En => key.en(),
-    }
-}
-
-fn html_page(markup: Markup, status: StatusCode) -> PageResult {
-    Ok((
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        markup.into_string(),
-    )
-        .into_response())
 }
 
 /// Roles that write the registry: administrators, the commune and the hamlet's team.

@@ -319,6 +319,20 @@ pub fn parse_person(f: &PersonFields, today: NaiveDate) -> Result<NewPerson, Vec
     }
 }
 
+/// The media type a request names, lower-cased, without its parameters
+/// (`Text/CSV; charset=utf-8` → `text/csv`); empty when there is none.
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Percent-encodes a query value.
 pub fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

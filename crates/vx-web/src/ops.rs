@@ -15,18 +15,15 @@
 //!
 //! Anything else answers 404.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
-use maud::Markup;
 use utoipa::OpenApi;
 use vx_domain::{Role, Unit, UnitLevel};
 use vx_store::ops::{Business, Checkpoint, Permit, Programme};
 use vx_store::Store;
 
 use crate::auth::Viewer;
-use crate::error::{AppError, PageError};
-use crate::i18n::Lang;
+use crate::error::AppError;
+use crate::i18n::page_strings;
 use crate::state::AppState;
 
 mod api;
@@ -51,20 +48,8 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
 // ---------------------------------------------------------------------------------------
 // Strings (Vietnamese, English)
 
-macro_rules! strings {
-    ($($key:ident => $vi:literal, $en:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum S { $($key),* }
-        impl S {
-            #[cfg(test)]
-            const ALL: &'static [S] = &[$(S::$key),*];
-            fn vi(self) -> &'static str { match self { $(S::$key => $vi),* } }
-            fn en(self) -> &'static str { match self { $(S::$key => $en),* } }
-        }
-    };
-}
-
-strings! {
+page_strings! {
+    S, s;
     Ops => "Điều hành: chốt, doanh nghiệp, an sinh", "Operations: checkpoints, businesses, support";
     Checkpoints => "Chốt kiểm soát", "Checkpoints";
     Checkpoint => "Chốt", "Checkpoint";
@@ -173,39 +158,8 @@ strings! {
     Treasury => "Xuất danh sách cho Kho bạc (Excel)", "Treasury export (Excel)";
 }
 
-pub(crate) fn s(lang: Lang, key: S) -> &'static str {
-    match lang {
-        Lang::Vi => key.vi(),
-        Lang::En => key.en(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-pub(crate) type PageResult = Result<Response, PageError>;
-
-pub(crate) fn html_page(markup: Markup) -> PageResult {
-    Ok((
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        markup.into_string(),
-    )
-        .into_response())
-}
-
-pub(crate) fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
-    if v.csrf_ok(submitted) {
-        Ok(())
-    } else {
-        Err(PageError(AppError::Forbidden(
-            "CSRF token missing or wrong",
-        )))
-    }
-}
 
 pub(crate) fn parse_id(id: &str) -> Option<i64> {
     id.trim().parse::<i64>().ok().filter(|n| *n > 0)
@@ -371,16 +325,4 @@ pub(crate) async fn programme_unit(
             .ok_or_else(AppError::not_found)?,
     };
     crate::scope::seen_unit(store, &v.access, &code).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_string_has_both_languages() {
-        for k in S::ALL {
-            assert!(!k.vi().is_empty() && !k.en().is_empty(), "{k:?}");
-        }
-    }
 }

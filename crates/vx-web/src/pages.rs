@@ -20,7 +20,7 @@ use crate::auth::{
     random_token, safe_next, session_cookie, sha256_hex, verify_password, Credential, PageViewer,
     Viewer, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
-use crate::error::{AppError, PageError};
+use crate::error::{AppError, PageError, PageResult};
 use crate::i18n::{Lang, T};
 use crate::input::{
     parse_household, parse_person, search_text, FieldError, HouseholdFields, PersonFields,
@@ -57,8 +57,6 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/activate", post(activate_person))
         .route("/admin/audit", get(audit_page))
 }
-
-type PageResult = Result<Response, PageError>;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -145,7 +143,8 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-fn html_response(status: StatusCode, markup: Markup) -> Response {
+/// A page's HTML with its status.
+pub(crate) fn html_response(status: StatusCode, markup: Markup) -> Response {
     (
         status,
         [(
@@ -157,11 +156,18 @@ fn html_response(status: StatusCode, markup: Markup) -> Response {
         .into_response()
 }
 
-fn ok(markup: Markup) -> PageResult {
-    Ok(html_response(StatusCode::OK, markup))
+/// A page's HTML with its status, as a page handler answers.
+pub(crate) fn html_page(markup: Markup, status: StatusCode) -> PageResult {
+    Ok(html_response(status, markup))
 }
 
-fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
+/// A page's HTML, 200 OK.
+pub(crate) fn ok(markup: Markup) -> PageResult {
+    html_page(markup, StatusCode::OK)
+}
+
+/// Refuses a form whose CSRF token is not the session's (403).
+pub(crate) fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
     if v.csrf_ok(submitted) {
         Ok(())
     } else {

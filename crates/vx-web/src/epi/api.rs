@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,6 +20,7 @@ use vx_store::{ImportOptions, Store, StoreError};
 
 use crate::auth::{ApiViewer, Viewer};
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::input::media_type;
 use crate::state::AppState;
 
 /// The largest results file accepted in one request.
@@ -411,15 +412,7 @@ async fn upload_results(
         (Role::Admin, Some(l)) if !l.is_empty() => l.to_string(),
         _ => lab_name(&v),
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = media_type(&headers);
     let sha256 = hex::encode(Sha256::digest(&body));
     let table = match content_type.as_str() {
         "application/json" => {

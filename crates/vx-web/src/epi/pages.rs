@@ -3,23 +3,21 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use maud::{html, Markup};
+use maud::html;
 use serde::Deserialize;
 use vx_domain::epi::{Campaign, NewCampaign, NewRound, Round, TargetGroup};
 use vx_domain::{Role, Unit, UnitCode};
 use vx_store::StoreError;
 
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
-use crate::i18n::Lang;
-use crate::pages::{enc, layout, Ctx};
+use crate::error::{AppError, PageError, PageResult};
+use crate::i18n::{page_strings, Lang};
+use crate::pages::{csrf_check, enc, layout, ok, Ctx};
 use crate::scope;
 use crate::state::AppState;
-
-type PageResult = Result<Response, PageError>;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -47,20 +45,8 @@ pub(crate) fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------
 // Strings (Vietnamese, English)
 
-macro_rules! strings {
-    ($($key:ident => $vi:literal, $en:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum S { $($key),* }
-        impl S {
-            #[cfg(test)]
-            const ALL: &'static [S] = &[$(S::$key),*];
-            fn vi(self) -> &'static str { match self { $(S::$key => $vi),* } }
-            fn en(self) -> &'static str { match self { $(S::$key => $en),* } }
-        }
-    };
-}
-
-strings! {
+page_strings! {
+    S, s;
     Campaigns => "Chiến dịch xét nghiệm", "Screening campaigns";
     NoCampaigns => "Chưa có chiến dịch nào.", "No campaign yet.";
     Target => "Đối tượng", "Target";
@@ -164,37 +150,8 @@ strings! {
     AddF2 => "Thêm F2 của người này", "Add an F2 of this person";
 }
 
-fn s(lang: Lang, key: S) -> &'static str {
-    match lang {
-        Lang::Vi => key.vi(),
-        Lang::En => key.en(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-fn html_page(markup: Markup) -> PageResult {
-    Ok((
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        markup.into_string(),
-    )
-        .into_response())
-}
-
-fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
-    if v.csrf_ok(submitted) {
-        Ok(())
-    } else {
-        Err(PageError(AppError::Forbidden(
-            "CSRF token missing or wrong",
-        )))
-    }
-}
 
 /// Roles that plan screening: district and commune staff, and administrators.
 fn plans(v: &Viewer) -> bool {
@@ -375,7 +332,7 @@ async fn draw_campaigns(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut r = html_page(layout(ctx, Some(v), s(lang, S::Campaigns), body))?;
+    let mut r = ok(layout(ctx, Some(v), s(lang, S::Campaigns), body))?;
     *r.status_mut() = status;
     Ok(r)
 }
@@ -632,19 +589,7 @@ async fn coverage_page(
             }
         } }
     };
-    html_page(layout(&ctx, Some(&v), &title, body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_string_has_both_languages() {
-        for k in S::ALL {
-            assert!(!k.vi().is_empty() && !k.en().is_empty(), "{k:?}");
-        }
-    }
+    ok(layout(&ctx, Some(&v), &title, body))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -761,7 +706,7 @@ async fn work_page(
             } }
         }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::WorkList), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::WorkList), body))
 }
 
 async fn timeline_page(
@@ -789,7 +734,7 @@ async fn timeline_page(
             } }
         }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Timeline), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Timeline), body))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -926,7 +871,7 @@ async fn draw_sampling(
             button type="submit" { (s(lang, S::Save)) }
         }
     };
-    let mut r = html_page(layout(ctx, Some(v), s(lang, S::SamplingList), body))?;
+    let mut r = ok(layout(ctx, Some(v), s(lang, S::SamplingList), body))?;
     if !errors.is_empty() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -1316,7 +1261,7 @@ async fn draw_case(
             button type="submit" { (s(lang, S::AddContact)) }
         }
     };
-    let mut r = html_page(layout(ctx, Some(v), s(lang, S::CaseTitle), body))?;
+    let mut r = ok(layout(ctx, Some(v), s(lang, S::CaseTitle), body))?;
     if !errors.is_empty() {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -1538,5 +1483,5 @@ async fn chain_page(
             p { a.button.secondary href={"/cases/" (case.id) "/chain?after=" (enc(next))} { (s(lang, S::More)) " →" } }
         }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Chain), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Chain), body))
 }

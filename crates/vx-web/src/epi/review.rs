@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
@@ -22,13 +22,11 @@ use vx_store::StoreError;
 
 use super::api::{import_table, lab_name, may_upload, UploadAnswer, MAX_UPLOAD};
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
-use crate::i18n::Lang;
-use crate::pages::{enc, layout, settle_form, Ctx};
+use crate::error::{AppError, PageError, PageResult};
+use crate::i18n::{page_strings, Lang};
+use crate::pages::{csrf_check, enc, html_page, layout, settle_form, Ctx};
 use crate::scope;
 use crate::state::AppState;
-
-type PageResult = Result<Response, PageError>;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -51,20 +49,8 @@ pub(crate) fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------
 // Strings (Vietnamese, English)
 
-macro_rules! strings {
-    ($($key:ident => $vi:literal, $en:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum R { $($key),* }
-        impl R {
-            #[cfg(test)]
-            const ALL: &'static [R] = &[$(R::$key),*];
-            fn vi(self) -> &'static str { match self { $(R::$key => $vi),* } }
-            fn en(self) -> &'static str { match self { $(R::$key => $en),* } }
-        }
-    };
-}
-
-strings! {
+page_strings! {
+    R, t;
     Upload => "Nhập kết quả xét nghiệm", "Import laboratory results";
     UploadHelp => "Tệp CSV hoặc Excel (XLSX) của phòng xét nghiệm: mã mẫu, kết quả, Ct, ngày xét nghiệm. Nếu có dòng sai, không dòng nào được ghi (trừ khi chọn bỏ qua dòng sai).",
         "A laboratory's CSV or Excel (XLSX) file: sample code, result, Ct, tested at. If a row is bad, nothing is recorded (unless bad rows are skipped).";
@@ -130,35 +116,6 @@ strings! {
     Home => "Tại nhà", "At home";
     Facility => "Cơ sở cách ly", "Facility";
     Hospital => "Bệnh viện", "Hospital";
-}
-
-fn t(lang: Lang, key: R) -> &'static str {
-    match lang {
-        Lang::Vi => key.vi(),
-        Lang::En => key.en(),
-    }
-}
-
-fn html_page(markup: Markup, status: StatusCode) -> PageResult {
-    Ok((
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        markup.into_string(),
-    )
-        .into_response())
-}
-
-fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
-    if v.csrf_ok(submitted) {
-        Ok(())
-    } else {
-        Err(PageError(AppError::Forbidden(
-            "CSRF token missing or wrong",
-        )))
-    }
 }
 
 fn errors_box(lang: Lang, errors: &[String]) -> Markup {
@@ -1028,16 +985,4 @@ async fn add_f2(
         }
     }
     refused_page(&ctx, &v, "F2", &errors, &back)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_string_has_both_languages() {
-        for k in R::ALL {
-            assert!(!k.vi().is_empty() && !k.en().is_empty(), "{k:?}");
-        }
-    }
 }

@@ -13,11 +13,11 @@ use vx_domain::Role;
 use vx_store::ops::NewBusiness;
 
 use super::permits::invalid_page;
-use super::{csrf_check, day_or_today, html_page, s, seen_business, PageResult, S};
+use super::{day_or_today, s, seen_business, S};
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
+use crate::error::{AppError, PageError, PageResult};
 use crate::i18n::Lang;
-use crate::pages::{layout, Ctx};
+use crate::pages::{csrf_check, layout, ok, Ctx};
 use crate::scope;
 use crate::state::AppState;
 
@@ -181,7 +181,7 @@ async fn business_page(
             }
         }
     };
-    html_page(layout(&ctx, Some(&v), &b.business.name, body))
+    ok(layout(&ctx, Some(&v), &b.business.name, body))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -270,5 +270,5 @@ async fn overdue_page(
             } }
         }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Overdue), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Overdue), body))
 }

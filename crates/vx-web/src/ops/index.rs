@@ -12,11 +12,11 @@ use vx_domain::UnitLevel;
 
 use super::businesses::{registers, status_text};
 use super::support::{creates_programmes, programmes_for, rule_name};
-use super::{day_or_today, html_page, issues_permits, s, PageResult, S};
+use super::{day_or_today, issues_permits, s, S};
 use crate::auth::PageViewer;
-use crate::error::{AppError, PageError};
+use crate::error::{AppError, PageError, PageResult};
 use crate::i18n::Lang;
-use crate::pages::{layout, Ctx};
+use crate::pages::{layout, ok, Ctx};
 use crate::scope;
 use crate::state::AppState;
 
@@ -186,5 +186,5 @@ async fn ops_page(
             }
         }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Ops), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Ops), body))
 }

@@ -20,14 +20,11 @@ use vx_domain::UnitCode;
 use vx_store::ops::{Crossing, NewCrossing};
 use vx_store::{Store, StoreError};
 
-use super::{
-    csrf_check, day_or_today, html_page, issuing_unit, s, seen_checkpoint, seen_permit,
-    staffed_checkpoint, PageResult, S,
-};
+use super::{day_or_today, issuing_unit, s, seen_checkpoint, seen_permit, staffed_checkpoint, S};
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
+use crate::error::{AppError, PageError, PageResult};
 use crate::i18n::Lang;
-use crate::pages::{layout, Ctx};
+use crate::pages::{csrf_check, layout, ok, Ctx};
 use crate::scope;
 use crate::state::AppState;
 
@@ -55,7 +52,7 @@ pub(crate) fn invalid_page(ctx: &Ctx, v: &Viewer, errors: &[String], back: &str)
         div.errors role="alert" { p { (s(lang, S::Bad)) } ul { @for e in errors { li { (e) } } } }
         p { a href=(back) { "← " (s(lang, S::Ops)) } }
     };
-    let mut r = html_page(layout(ctx, Some(v), s(lang, S::Bad), body))?;
+    let mut r = ok(layout(ctx, Some(v), s(lang, S::Bad), body))?;
     *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(r)
 }
@@ -224,7 +221,7 @@ async fn checkpoint_page(
             } }
         }
     };
-    html_page(layout(&ctx, Some(&v), &cp.name, body))
+    ok(layout(&ctx, Some(&v), &cp.name, body))
 }
 
 fn crossing_row(lang: Lang, c: &Crossing) -> maud::Markup {
@@ -680,7 +677,7 @@ async fn permit_page(
             }
         }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Permits), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Permits), body))
 }
 
 async fn permit_qr(
@@ -783,5 +780,5 @@ async fn trace_page(
                 " (" (b.workers) " " (s(lang, S::Workers).to_lowercase()) ")" }
         } }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Trace), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Trace), body))
 }

@@ -16,13 +16,11 @@ use vx_domain::{Role, Unit, UnitCode};
 use vx_store::ops::{Distribution, Handed, NewDistribution, Programme};
 
 use super::permits::invalid_page;
-use super::{
-    concerns, csrf_check, day_or_today, html_page, programme_unit, s, seen_programme, PageResult, S,
-};
+use super::{concerns, day_or_today, programme_unit, s, seen_programme, S};
 use crate::auth::{PageViewer, Viewer};
-use crate::error::{AppError, PageError};
+use crate::error::{AppError, PageError, PageResult};
 use crate::i18n::Lang;
-use crate::pages::{enc, layout, Ctx};
+use crate::pages::{csrf_check, enc, layout, ok, Ctx};
 use crate::scope;
 use crate::state::AppState;
 
@@ -221,7 +219,7 @@ async fn draw_programme(
             }
         }
     };
-    let mut r = html_page(layout(ctx, Some(v), &g.programme.name, body))?;
+    let mut r = ok(layout(ctx, Some(v), &g.programme.name, body))?;
     if earlier.is_some() {
         *r.status_mut() = StatusCode::CONFLICT;
     }
@@ -333,7 +331,7 @@ async fn gap_page(
             }
         } }
     };
-    html_page(layout(&ctx, Some(&v), s(lang, S::Gap), body))
+    ok(layout(&ctx, Some(&v), s(lang, S::Gap), body))
 }
 
 async fn treasury_xlsx(

@@ -28,13 +28,11 @@ use vx_store::{
 
 use super::{colour, parse_date, rlang, DateQuery};
 use crate::auth::{ApiViewer, PageViewer, Viewer};
-use crate::error::{ApiError, AppError, PageError};
+use crate::error::{ApiError, AppError, PageResult};
 use crate::i18n::Lang;
-use crate::pages::{layout, Ctx};
+use crate::pages::{csrf_check, layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
-
-type PageResult = Result<Response, PageError>;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -352,16 +350,6 @@ fn require_above(v: &Viewer, unit: &Unit) -> Result<(), AppError> {
         Err(AppError::Forbidden(
             "only a user of a level above the unit may do this",
         ))
-    }
-}
-
-fn csrf_check(v: &Viewer, submitted: &str) -> Result<(), PageError> {
-    if v.csrf_ok(submitted) {
-        Ok(())
-    } else {
-        Err(PageError(AppError::Forbidden(
-            "CSRF token missing or wrong",
-        )))
     }
 }
 
