@@ -8,10 +8,15 @@
 //  2. a commune officer imports a results file through the UI and sees the work list change;
 //  3. a visitor opens the public pages and finds no personal data;
 //  4. every page of every role and the public passes axe (WCAG 2.1 A/AA) without sideways
-//     scrolling, at 360 and 1280 px, in Vietnamese and English.
+//     scrolling, at 360 and 1280 px, in Vietnamese and English;
+//  5. the daily report, a unit's status, a green-zone recognition and an accountability review
+//     print on A4 (Chromium's PDF, read back with poppler's pdftotext and pdfinfo).
+//
+// VX_SCENARIOS=regex runs only the scenarios whose name matches (while working on one).
 
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +71,7 @@ async function login(page, username) {
 
 const results = [];
 async function scenario(name, fn) {
+  if (process.env.VX_SCENARIOS && !new RegExp(process.env.VX_SCENARIOS).test(name)) return;
   const t = Date.now();
   try {
     const note = await fn();
@@ -187,6 +193,11 @@ await scenario('visitor: public pages without login, no personal data', async ()
   try {
     await page.goto(`${BASE}/public`);
     await shot(page, '09-public-index');
+    // what a citizen sees on a phone (the README's screenshot)
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.goto(`${BASE}/public/units/28846?date=2021-09-21`);
+    await page.screenshot({ path: path.join(OUT, '09-public-unit-360.png') });
+    await page.setViewportSize({ width: 1100, height: 900 });
     const pages = [
       '/public/units/831?date=2021-09-21',
       '/public/units/28846?date=2021-09-21',
@@ -331,6 +342,91 @@ await scenario('every page for every role: WCAG 2.1 AA (axe), no sideways scroll
   assert.deepEqual(missing, [], `page routes no role reaches by a link (link them, or list them in UNLINKED with why): ${missing.join(', ')}`);
   assert.deepEqual(problems, [], `${problems.length} accessibility problems:\n${problems.join('\n')}`);
   return `${pages} pages, ${routes.size} page routes, 0 violations`;
+});
+
+// ---------------------------------------------------------------------------------------
+// Print: documents an office files.
+
+/** Prints the page as Chromium does on paper (A4, its date/title header and page-number footer) and reads it back. */
+async function printed(page, name) {
+  const file = path.join(OUT, `print-${name}.pdf`);
+  await page.pdf({
+    path: file,
+    format: 'A4',
+    preferCSSPageSize: true,
+    printBackground: true,
+    displayHeaderFooter: true,
+    headerTemplate: '<div style="font-size:7pt;width:100%;padding:0 12mm"><span class="date"></span> · <span class="title"></span></div>',
+    footerTemplate: '<div style="font-size:7pt;width:100%;padding:0 12mm;text-align:right"><span class="pageNumber"></span>/<span class="totalPages"></span></div>',
+  });
+  const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+  const pages = Number(/^Pages:\s+(\d+)/m.exec(info)[1]);
+  const size = /^Page size:\s+([\d.]+) x ([\d.]+) pts/m.exec(info);
+  const [w, h] = [Number(size[1]), Number(size[2])].sort((a, b) => a - b);
+  assert.ok(Math.abs(w - 595) < 2 && Math.abs(h - 842) < 2, `${name}: A4 (${size[0]})`);
+  // a cell cut off at the page's edge is not in the text
+  const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+  for (const gone of ['Đăng xuất', 'Bỏ qua, đến nội dung', 'Tiếng Việt | English', 'Đợt sàng lọc', 'Quản lý vùng xanh phòng chống dịch']) {
+    assert.ok(!text.includes(gone), `${name}: the page's ${JSON.stringify(gone)} is not on paper`);
+  }
+  assert.ok(text.includes('In từ vungxanh bởi'), `${name}: who printed it`);
+  return { pages, text, file };
+}
+
+/** Every needle on paper, in its order. */
+function onPaper(name, text, needles) {
+  const flat = text.replace(/\s+/g, ' ');
+  let from = 0;
+  for (const n of needles) {
+    const rest = flat.slice(from);
+    const i = typeof n === 'string' ? rest.indexOf(n) : rest.search(n);
+    assert.ok(i >= 0, `${name}: ${n} on paper, in order`);
+    from += i;
+  }
+}
+
+await scenario('print: daily report, unit status, green-zone recognition, accountability review on A4', async () => {
+  const b = await browser();
+  const { page } = b;
+  const notes = [];
+  try {
+    await login(page, 'huyen.chauthanh');
+
+    await page.goto(`${BASE}/units/831/report?date=2021-09-21`);
+    const report = await printed(page, 'daily-report');
+    onPaper('daily report', report.text, ['Báo cáo ngày 21/09/2021 — Huyện Châu Thành', 'Xã Phước Thạnh', /Cấp \d · /]);
+    // every commune's row, with its last column (the level), on paper
+    const rows = await page.locator('table tbody tr').count();
+    const lastCells = await page.locator('table tbody tr td:last-child').allInnerTexts();
+    const flat = (t) => t.replace(/\s+/g, ' ').trim();
+    for (const c of lastCells) assert.ok(flat(report.text).includes(flat(c)), `daily report: ${flat(c)} on paper`);
+    assert.ok(report.pages <= 2, `daily report: ${report.pages} pages for ${rows} rows`);
+    notes.push(`report ${report.pages} p.`);
+    execFileSync('pdftoppm', ['-png', '-r', '50', '-f', '1', '-l', '1', '-singlefile', report.file, path.join(OUT, 'print-daily-report')]);
+
+    await page.goto(`${BASE}/units/28846/status?date=2021-09-12`);
+    const status = await printed(page, 'status');
+    onPaper('status', status.text, ['Phước Thạnh, 12/09/2021', 'Bộ tiêu chí: Quy định vùng xanh xã Phước Thạnh', 'Lý do', 'Số ngày không có ca cộng đồng', 'Biện pháp áp dụng']);
+    notes.push(`status ${status.pages} p.`);
+
+    await page.goto(`${BASE}/units/28846/green-zone`);
+    const green = await printed(page, 'green-zone');
+    onPaper('recognition', green.text, ['Vùng xanh — Phước Thạnh', /\d+\/QĐ-UBND/, 'Diễn biến', 'Người đứng đầu']);
+    notes.push(`recognition ${green.pages} p.`);
+
+    // an accountability review (the demo opens one): its heads, its case, its notes and outcome
+    await page.goto(`${BASE}/units/28843/green-zone`);
+    assert.ok(await page.locator('section.review').count() > 0, 'the demo has a review in Quới Thành');
+    await page.fill('section.review textarea[name="notes"]', 'Họp ban chỉ đạo xã ngày 29/9; đã truy vết F1.');
+    await page.fill('section.review textarea[name="outcome"]', 'Nhắc nhở, rút kinh nghiệm.');
+    await Promise.all([page.waitForNavigation(), page.click('section.review button[type="submit"]')]);
+    const review = await printed(page, 'accountability-review');
+    onPaper('review', review.text, ['Xem xét trách nhiệm', /Ca bệnh #\d+/, 'Người đứng đầu tại thời điểm đó', 'Họp ban chỉ đạo xã ngày 29/9', 'Nhắc nhở, rút kinh nghiệm.']);
+    notes.push(`review ${review.pages} p.`);
+    return notes.join(', ');
+  } finally {
+    await close(b);
+  }
 });
 
 const failed = results.filter((r) => !r.ok);

@@ -177,6 +177,8 @@ table! {
     Tagline => "Quản lý vùng xanh phòng chống dịch", "Green-zone epidemic response";
     SkipToContent => "Bỏ qua, đến nội dung", "Skip to content";
     AsOf => "Dữ liệu tính đến ngày", "Data as of";
+    Printed => "In từ vungxanh", "Printed from vungxanh";
+    PrintedBy => "bởi", "by";
     AsOfNote => "Máy chủ phục vụ theo một ngày cố định (--as-of): các trang không chọn ngày hiển thị ngày này", "The server serves as of a fixed day (--as-of): pages without a date show this day";
     LoginTitle => "Đăng nhập", "Sign in";
     Username => "Tên đăng nhập", "Username";

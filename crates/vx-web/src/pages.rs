@@ -199,6 +199,16 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
                     @if let Some(day) = ctx.as_of {
                         span.as-of title=(ctx.t(T::AsOfNote)) { (ctx.t(T::AsOf)) " " (lang.date(day)) }
                     }
+                    // on paper: who printed which page (the browser adds the time and page numbers;
+                    // not here: a kept page would carry the time it was drawn)
+                    p.print-only.printed {
+                        (ctx.t(T::Printed))
+                        @if let Some(v) = viewer {
+                            " " (ctx.t(T::PrintedBy)) " " (v.user.display_name) " (" (lang.role(v.user.role)) ")"
+                        }
+                        ": " (ctx.path)
+                        @if !ctx.query.is_empty() { "?" (ctx.query) }
+                    }
                     @if let Some(v) = viewer {
                         @if v.access.role.deepest_level().is_some() {
                             form.search method="get" action="/search" role="search" {

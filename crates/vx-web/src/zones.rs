@@ -397,7 +397,7 @@ async fn draw_status(
     let rl = rlang(lang);
     let body = html! {
         p { a href={"/units/" (unit.code)} { (unit.full_name) } }
-        h1 { (Z::Title.get(lang)) " — " (unit.name) }
+        h1 { (Z::Title.get(lang)) " — " (unit.name) ", " (lang.date(date)) }
         @if !errors.is_empty() {
             div.errors role="alert" { ul { @for e in errors { li { (e) } } } }
         }

@@ -303,8 +303,8 @@ async fn report_page(
     let (code, day) = (&report.unit_code, report.date);
     let body = html! {
         (super::css_link())
-        p { a href=(super::dashboard::dashboard_href(code, day)) { "← " (S::Dashboard.get(lang)) } }
-        h1 { (S::DailyReport.get(lang)) " — " (report.unit_name) }
+        p.no-print { a href=(super::dashboard::dashboard_href(code, day)) { "← " (S::Dashboard.get(lang)) } }
+        h1 { (S::DailyReport.get(lang)) " " (lang.date(day)) " — " (report.unit_name) }
         form method="get" action={"/units/" (code) "/report"} {
             label { (S::Day.get(lang)) " " input type="date" name="date" value=(day.to_string()); }
             " " button type="submit" { (S::Show.get(lang)) }

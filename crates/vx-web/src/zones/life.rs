@@ -1186,7 +1186,7 @@ async fn draw_green_zone(
         p { (L::State.get(lang)) ": " strong { (state_text(&view.record.state, lang)) } }
         p { (L::Recognitions.get(lang)) ": " (view.record.recognitions) }
         @if above {
-            h2 { (L::Recognise.get(lang)) }
+            h2.no-print { (L::Recognise.get(lang)) }
             form method="post" action={(base) "/green-zone/recognise"} {
                 input type="hidden" name="csrf" value=(v.csrf());
                 (lang_field(lang))
@@ -1253,6 +1253,11 @@ async fn draw_green_zone(
                         label { (L::Outcome.get(lang)) br; textarea name="outcome" rows="2" cols="60" { (r.outcome) } }
                         br;
                         button type="submit" { (L::Save.get(lang)) }
+                    }
+                    // the form does not print: what it holds does
+                    div.print-only {
+                        p { (L::Notes.get(lang)) ": " (r.notes) }
+                        p { (L::Outcome.get(lang)) ": " (r.outcome) }
                     }
                 } @else {
                     p { (L::Notes.get(lang)) ": " (r.notes) }
