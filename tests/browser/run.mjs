@@ -31,10 +31,11 @@ const FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** A fresh browser with an empty profile of its own. */
-async function browser() {
+/** A fresh browser with an empty profile of its own (options: playwright's, e.g. javaScriptEnabled). */
+async function browser(options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vx-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
+    ...options,
     executablePath: process.env.VX_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: FLAGS,
@@ -138,8 +139,9 @@ await scenario('district officer: dashboard, drill-down, reasons, daily report',
   }
 });
 
-await scenario('commune officer: results file through the UI, the work list changes', async () => {
-  const b = await browser();
+await scenario('commune officer: results file through the UI (without JavaScript), the work list changes', async () => {
+  // the form is a plain multipart post: it works with JavaScript off
+  const b = await browser({ javaScriptEnabled: false });
   const { page } = b;
   try {
     await login(page, 'xa.phuocthanh');
@@ -169,6 +171,51 @@ await scenario('commune officer: results file through the UI, the work list chan
     await shot(page, '08-commune-worklists-after');
     assert.ok(after > before, `retests ${before} → ${after}`);
     return `retests of positive pools ${before} → ${after}`;
+  } finally {
+    await close(b);
+  }
+});
+
+await scenario('results upload with JavaScript: bytes sent, rows checked by the server, then the answer', async () => {
+  const b = await browser();
+  const { page } = b;
+  try {
+    await login(page, 'xa.phuocthanh');
+    await page.goto(`${BASE}/results/upload?unit=28846`);
+    // a large file (20,000 rows) checked only (dry run): long enough to watch
+    const rows = 20000;
+    const lines = ['sample_code,result,ct,tested_at'];
+    for (let i = 1; i <= rows; i++) lines.push(`S99-2884601-${String(i).padStart(5, '0')},negative,,2021-09-29T15:00:00+07:00`);
+    const csv = path.join(OUT, 'ket-qua-lon.csv');
+    fs.writeFileSync(csv, lines.join('\n') + '\n');
+    const lab = page.locator('#lab');
+    if (!(await lab.getAttribute('readonly'))) await lab.fill('TTYT huyện Châu Thành');
+    await page.setInputFiles('input[type="file"]', csv);
+    await page.check('#dry_run');
+    const polled = [];
+    page.on('response', async (r) => {
+      if (r.url().includes('/results/upload/progress.json') && r.ok()) polled.push(await r.json());
+    });
+    await page.evaluate(() => {
+      window.__seen = [];
+      const text = document.querySelector('.progress-text');
+      new MutationObserver(() => window.__seen.push(text.textContent)).observe(text, { childList: true, characterData: true, subtree: true });
+    });
+    let navigated = false;
+    page.once('framenavigated', () => { navigated = true; });
+    await page.click('form[enctype="multipart/form-data"] button[type="submit"]');
+    await page.waitForSelector('main section.card h2', { timeout: 120000 });
+    const seen = await page.evaluate(() => window.__seen);
+    assert.ok(!navigated, 'the answer replaced the page in place');
+    assert.ok(seen.some((t) => /^Đã gửi \d/.test(t)), `bytes sent shown: ${seen.slice(0, 5)}`);
+    const checking = polled.filter((p) => p.step === 'checking');
+    assert.ok(checking.length > 0 && checking.every((p) => p.total === rows && p.done <= rows), `the server said how many rows it had checked: ${JSON.stringify(polled.slice(0, 5))}`);
+    assert.ok(seen.some((t) => t.startsWith('Đã kiểm tra ') && t.endsWith(`/ ${rows.toLocaleString('vi-VN')} dòng`)), `rows checked shown: ${seen.filter((t) => !t.startsWith('Đã gửi')).slice(0, 5)}`);
+    const answer = await page.locator('main').innerText();
+    // none of these samples exists: every row is answered as a problem, nothing recorded
+    assert.match(answer, new RegExp(`\\b${rows}\\b`), `the answer counts the ${rows} rows: ${answer.slice(0, 300)}`);
+    await shot(page, '07b-commune-large-file-checked');
+    return `${seen.length} progress texts, ${polled.length} polls (${checking.length} while checking)`;
   } finally {
     await close(b);
   }

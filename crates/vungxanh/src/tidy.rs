@@ -267,7 +267,7 @@ fn circles_in(src: &Path) -> Vec<String> {
         .iter()
         .map(|f| {
             (
-                module_of(f.strip_prefix(&src).expect("under src")),
+                module_of(f.strip_prefix(src).expect("under src")),
                 // code only: a doc link to another module is not an import
                 std::fs::read_to_string(f)
                     .expect("a source file")

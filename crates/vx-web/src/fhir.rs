@@ -261,7 +261,18 @@ async fn post_bundle(
     );
     let lab = lab_name(&v);
     let sha256 = hex::encode(Sha256::digest(&body));
-    let answer = import_table(&st.store, &v, &lab, &table, sha256, batch, dry_run, None).await?;
+    let answer = import_table(
+        &st.store,
+        &v,
+        &lab,
+        &table,
+        sha256,
+        batch,
+        dry_run,
+        None,
+        &crate::progress::Tracker::none(),
+    )
+    .await?;
     // problems per entry (the pipeline names rows: entry + 1)
     let mut problems: Vec<EntryProblem> = mismatched.clone();
     for r in &answer.rows {

@@ -38,6 +38,7 @@ mod input;
 mod openapi;
 mod ops;
 mod pages;
+mod progress;
 mod scope;
 mod situation;
 mod state;
@@ -62,10 +63,12 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         store,
         config: Arc::new(config),
         cache,
+        uploads: progress::Uploads::default(),
     };
     Router::new()
         .merge(openapi::routes())
         .route("/assets/app.css", get(stylesheet))
+        .route("/assets/upload.js", get(upload_script))
         .merge(api::routes())
         .merge(pages::routes())
         .merge(epi::routes())
@@ -129,6 +132,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
         CSS,
+    )
+        .into_response()
+}
+
+async fn upload_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        state::UPLOAD_JS,
     )
         .into_response()
 }

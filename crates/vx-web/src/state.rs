@@ -58,10 +58,24 @@ pub(crate) struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub cache: Arc<cache::Cache>,
+    /// Progress of the uploads pages follow (`/results/upload/progress.json`).
+    pub uploads: crate::progress::Uploads,
 }
 
 pub(crate) const LANG_COOKIE: &str = "lang";
 pub(crate) const CSS: &str = include_str!("../assets/app.css");
+
+/// The upload page's script (progress of the bytes sent and the rows checked); the form works without it.
+pub(crate) const UPLOAD_JS: &str = include_str!("../assets/upload.js");
+
+/// The upload script's address, versioned by its content.
+pub(crate) fn upload_js_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let digest = hex::encode(Sha256::digest(UPLOAD_JS.as_bytes()));
+        format!("/assets/upload.js?v={}", &digest[..12])
+    })
+}
 
 /// The stylesheet's address, versioned by its content so that it may be cached for a year.
 pub(crate) fn css_url() -> &'static str {

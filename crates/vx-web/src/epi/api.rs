@@ -21,6 +21,7 @@ use vx_store::{ImportOptions, Store, StoreError};
 use crate::auth::{ApiViewer, Viewer};
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::input::media_type;
+use crate::progress::{Step, Tracker};
 use crate::state::AppState;
 
 /// The largest results file accepted in one request.
@@ -199,10 +200,14 @@ fn json_table(upload: ResultsUpload) -> Table {
     Table::new("rows", headers, rows)
 }
 
+/// How often (in rows) an upload says how far its check is.
+const PROGRESS_EVERY: u64 = 256;
+
 /// Reads, checks and (unless a row is bad and skipping was not asked) records a results
 /// table, answering each row. Shared by the API and the upload page. `within`: only the
 /// samples of units whose people this access sees are reachable (the others are answered
-/// as unknown samples, so that their existence does not leak).
+/// as unknown samples, so that their existence does not leak). `progress` hears how many
+/// rows are checked (the upload page's script shows it).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn import_table(
     store: &Store,
@@ -213,6 +218,7 @@ pub(crate) async fn import_table(
     skip_bad_rows: bool,
     dry_run: bool,
     within: Option<&Access>,
+    progress: &Tracker,
 ) -> Result<UploadAnswer, AppError> {
     if table.rows.len() > MAX_ROWS {
         return Err(AppError::TooLarge(format!(
@@ -221,14 +227,25 @@ pub(crate) async fn import_table(
             table.rows.len()
         )));
     }
-    let mut parsed = vx_import::epi::parse_results(table, |_| {})
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let total = table.rows.len() as u64;
+    // reading the cells counts as the first half of the check, looking the samples up the second
+    let mut parsed =
+        vx_import::epi::parse_results(table, |n| progress.set(Step::Checking, n / 2, total))
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let mut problems = parsed.problems;
     // What is stored now, to tell accepted rows from unchanged ones; whether it is reachable.
     let mut stored: HashMap<String, bool> = HashMap::new();
     let mut reachable: HashMap<String, bool> = HashMap::new();
     let mut units: HashMap<i64, bool> = HashMap::new();
-    for r in &parsed.rows {
+    let rows = parsed.rows.len().max(1) as u64;
+    for (i, r) in parsed.rows.iter().enumerate() {
+        if i as u64 % PROGRESS_EVERY == 0 {
+            progress.set(
+                Step::Checking,
+                total / 2 + i as u64 * total / 2 / rows,
+                total,
+            );
+        }
         if let std::collections::hash_map::Entry::Vacant(e) =
             stored.entry(r.value.sample_code.as_str().to_string())
         {
@@ -278,6 +295,7 @@ pub(crate) async fn import_table(
         ..Default::default()
     };
     let would_write = !opts.dry_run;
+    progress.set(Step::Writing, total, total);
     let actor = viewer.user.actor();
     let (summary, refused) = match store.import_results(&actor, lab, parsed.rows, &opts).await {
         Ok(s) => (Some(s), false),
@@ -440,6 +458,7 @@ async fn upload_results(
         flag(&params.skip_bad_rows),
         flag(&params.dry_run),
         None,
+        &Tracker::none(),
     )
     .await?;
     let status = if answer.problems > 0 && !flag(&params.skip_bad_rows) {

@@ -36,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(upload)
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
+        .route("/results/upload/progress.json", get(upload_progress))
         .route("/proposals/{id}", get(proposal_page))
         .route("/proposals/{id}/confirm", post(confirm_proposal))
         .route("/proposals/{id}/reject", post(reject_proposal))
@@ -59,6 +60,13 @@ page_strings! {
     SkipBad => "Bỏ qua dòng sai, ghi các dòng đúng", "Skip bad rows, record the good ones";
     DryRun => "Chỉ kiểm tra, không ghi", "Check only, record nothing";
     Send => "Tải lên", "Upload";
+    ProgressSent => "Đã gửi", "Sent";
+    ProgressReading => "Đang đọc tệp…", "Reading the file…";
+    ProgressChecking => "Đã kiểm tra", "Rows checked:";
+    ProgressRows => "dòng", "rows";
+    ProgressWriting => "Đang ghi kết quả…", "Writing the results…";
+    ProgressDone => "Xong, đang tải kết quả…", "Done, loading the answer…";
+    ProgressFailed => "Không gửi được tệp. Kiểm tra kết nối rồi thử lại.", "The file could not be sent. Check the connection and try again.";
     Imported => "Đã ghi kết quả", "Results recorded";
     NotImported => "Chưa ghi gì: hãy sửa các dòng sai, hoặc chọn bỏ qua dòng sai.", "Nothing recorded: fix the bad rows, or skip them.";
     Checked => "Đã kiểm tra (không ghi)", "Checked (nothing recorded)";
@@ -275,7 +283,8 @@ fn draw_upload(
             }
         }
         p.muted { (t(lang, R::UploadHelp)) }
-        form method="post" action="/results/upload" enctype="multipart/form-data" {
+        form method="post" action="/results/upload" enctype="multipart/form-data"
+            data-progress="/results/upload/progress.json" {
             input type="hidden" name="csrf" value=(v.csrf());
             @if let Some(u) = unit { input type="hidden" name="unit" value=(u.code); }
             div.field {
@@ -293,9 +302,49 @@ fn draw_upload(
             div.field.check { input id="skip_bad_rows" type="checkbox" name="skip_bad_rows" value="1"; " " label for="skip_bad_rows" { (t(lang, R::SkipBad)) } }
             div.field.check { input id="dry_run" type="checkbox" name="dry_run" value="1"; " " label for="dry_run" { (t(lang, R::DryRun)) } }
             button type="submit" { (t(lang, R::Send)) }
+            // shown by the script while the file goes and the server checks it
+            div.progress hidden role="status" aria-live="polite"
+                data-sent=(t(lang, R::ProgressSent)) data-reading=(t(lang, R::ProgressReading))
+                data-checking=(t(lang, R::ProgressChecking)) data-rows=(t(lang, R::ProgressRows))
+                data-writing=(t(lang, R::ProgressWriting)) data-done=(t(lang, R::ProgressDone))
+                data-failed=(t(lang, R::ProgressFailed)) data-lang=(lang.code()) {
+                progress max="1" value="0" aria-label=(t(lang, R::Upload)) {}
+                " " span.progress-text {}
+            }
         }
+        script src=(crate::state::upload_js_url()) defer {}
     };
     html_page(layout(ctx, Some(v), t(lang, R::Upload), body), status)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ProgressQuery {
+    /// The id the page's script chose for this upload (letters, digits, dashes).
+    progress: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ProgressIdQuery {
+    id: String,
+}
+
+/// Where the user's upload `id` is: `{"step": "reading|checking|writing|done", "done", "total"}`
+/// (rows), 404 when this server does not follow it. Polled by the upload page's script.
+async fn upload_progress(
+    State(st): State<AppState>,
+    PageViewer(v): PageViewer,
+    Query(q): Query<ProgressIdQuery>,
+) -> PageResult {
+    match st.uploads.get(v.user.id, &q.id) {
+        Some(p) => Ok((
+            [(axum::http::header::CACHE_CONTROL, "no-store")],
+            axum::Json(p),
+        )
+            .into_response()),
+        None => Err(PageError(AppError::not_found())),
+    }
 }
 
 /// Imports a results file sent from the page (multipart). The same parser and store path
@@ -305,6 +354,7 @@ async fn upload(
     State(st): State<AppState>,
     ctx: Ctx,
     PageViewer(v): PageViewer,
+    Query(pq): Query<ProgressQuery>,
     mut form: Multipart,
 ) -> PageResult {
     let mut fields: HashMap<String, String> = HashMap::new();
@@ -333,6 +383,8 @@ async fn upload(
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     csrf_check(&v, get("csrf"))?;
     uploader(&v)?;
+    // followed by the page's script when it chose an id (`?progress=`); done when dropped
+    let tracker = st.uploads.start(v.user.id, &pq.progress);
     let unit = if get("unit").trim().is_empty() {
         None
     } else {
@@ -386,7 +438,11 @@ async fn upload(
     // Commune officers reach only the samples of their scope; laboratories and
     // administrators every sample (as through the API).
     let within = (v.user.role == Role::Commune).then_some(&v.access);
-    let answer = match import_table(&st.store, &v, &lab, &table, sha256, skip, dry, within).await {
+    let answer = match import_table(
+        &st.store, &v, &lab, &table, sha256, skip, dry, within, &tracker,
+    )
+    .await
+    {
         Ok(a) => a,
         Err(AppError::BadRequest(m)) => {
             return draw_upload(

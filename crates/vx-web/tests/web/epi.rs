@@ -1180,6 +1180,35 @@ async fn a_commune_officer_imports_results_through_the_page_and_the_work_list_ch
             .unwrap()
             .unwrap();
         assert_eq!(s2.result.unwrap().laboratory, "Phòng xét nghiệm");
+
+        // With `?progress=ID` (the page's script) the server says where the upload is: done
+        // once answered, for its user only; an unknown id or a bad one is 404.
+        let progress = |id: &str| format!("/results/upload/progress.json?id={id}");
+        let (status, _) = app.text(&lab.client, &progress("u-1")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "not started");
+        let (content_type, body) = multipart(
+            &[("csrf", lab.csrf.as_str()), ("dry_run", "1")],
+            "r.csv",
+            b"sample_code,result,tested_at\nS-0002,negative,2021-09-22 14:00\n",
+        );
+        let r = lab
+            .client
+            .post(app.url("/results/upload?progress=u-1"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (status, json) = app.text(&lab.client, &progress("u-1")).await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["step"], "done", "{json}");
+        assert_eq!(json["total"], 1, "{json}");
+        let (status, _) = app.text(&xa.client, &progress("u-1")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another user's upload");
+        let (status, _) = app.text(&lab.client, &progress("%3Cscript%3E")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     })
     .await;
 }
