@@ -319,6 +319,16 @@ pub fn parse_person(f: &PersonFields, today: NaiveDate) -> Result<NewPerson, Vec
     }
 }
 
+/// The day a page or call asks for (`YYYY-MM-DD`), or the server's day (`today`, see
+/// [`crate::WebConfig::today`]) when absent or blank. A malformed date is 404 (`date`), as
+/// an address that names no day.
+pub fn day_or_today(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(today),
+        Some(s) => s.parse().map_err(|_| AppError::not_found_field("date")),
+    }
+}
+
 /// The media type a request names, lower-cased, without its parameters
 /// (`Text/CSV; charset=utf-8` → `text/csv`); empty when there is none.
 pub fn media_type(headers: &axum::http::HeaderMap) -> String {

@@ -165,17 +165,7 @@ pub(crate) fn parse_id(id: &str) -> Option<i64> {
     id.trim().parse::<i64>().ok().filter(|n| *n > 0)
 }
 
-/// The server's day (`today`: see [`crate::WebConfig::today`]), or the day asked for
-/// (`YYYY-MM-DD`).
-pub(crate) fn day_or_today(
-    raw: Option<&str>,
-    today: chrono::NaiveDate,
-) -> Result<chrono::NaiveDate, AppError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(today),
-        Some(s) => s.parse().map_err(|_| AppError::not_found_field("date")),
-    }
-}
+pub(crate) use crate::input::day_or_today;
 
 // ---------------------------------------------------------------------------------------
 // Scope

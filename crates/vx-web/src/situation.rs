@@ -280,15 +280,6 @@ pub(crate) fn level_class(level: Option<Level>) -> String {
 // ---------------------------------------------------------------------------------------
 // Dates, numbers
 
-/// The day asked for (YYYY-MM-DD); the server's day (`today`, see
-/// [`crate::WebConfig::today`]) when absent. A malformed date is 404.
-pub(crate) fn parse_day(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, AppError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(today),
-        Some(s) => s.parse().map_err(|_| AppError::not_found_field("date")),
-    }
-}
-
 pub(crate) fn days_before(d: NaiveDate, n: u64) -> NaiveDate {
     d.checked_sub_days(chrono::Days::new(n)).unwrap_or(d)
 }

@@ -27,6 +27,7 @@ use vx_store::Store;
 use crate::auth::{ApiViewer, PageViewer};
 use crate::error::{ApiError, AppError, PageError};
 use crate::i18n::Lang;
+use crate::input::day_or_today;
 use crate::pages::{layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
@@ -328,14 +329,6 @@ pub struct DateQuery {
     date: Option<String>,
 }
 
-/// The day asked for, or the server's day (`today`, see [`crate::WebConfig::today`]).
-fn parse_date(q: &DateQuery, today: NaiveDate) -> Result<NaiveDate, AppError> {
-    match q.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(today),
-        Some(s) => s.parse().map_err(|_| AppError::not_found_field("date")),
-    }
-}
-
 /// The zone status of a unit on a day: level, level in force, announced raise, rule set,
 /// reasons and measures.
 #[utoipa::path(get, path = "/api/v1/units/{code}/status", tag = "units",
@@ -351,7 +344,7 @@ async fn status_api(
     st.cache
         .page(&v, format!("api {uri}"), || async {
             let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-            let date = parse_date(&q, st.config.today())?;
+            let date = day_or_today(q.date.as_deref(), st.config.today())?;
             let (rs, o, stored) = status_of(&st.store, &unit, date)
                 .await?
                 .ok_or_else(AppError::not_found)?;
@@ -385,7 +378,7 @@ async fn draw_status(
     q: &DateQuery,
     errors: &[String],
 ) -> Result<Response, PageError> {
-    let date = parse_date(q, st.config.today())?;
+    let date = day_or_today(q.date.as_deref(), st.config.today())?;
     let status = status_of(&st.store, unit, date).await?;
     let overrides = st.store.measure_overrides_for(unit).await?;
     let links = life::status_links(st, unit, date, ctx.lang).await?;

@@ -18,12 +18,11 @@ use vx_store::rules::{render, Level};
 use vx_store::Figures;
 
 use super::map::{self, Place};
-use super::{
-    charts, days_before, level_class, level_name, num1, parse_day, pct, rlang, status_of, Levels, S,
-};
+use super::{charts, days_before, level_class, level_name, num1, pct, rlang, status_of, Levels, S};
 use crate::auth::PageViewer;
 use crate::error::PageError;
 use crate::i18n::Lang;
+use crate::input::day_or_today;
 use crate::pages::{enc, layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
@@ -146,7 +145,7 @@ async fn draw_dashboard(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = scope::seen_unit(store, &v.access, code).await?;
-    let day = parse_day(q.date.as_deref(), st.config.today())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let children = scope::seen_children(store, &v.access, &unit).await?;
 

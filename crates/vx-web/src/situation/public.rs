@@ -23,11 +23,11 @@ use vx_store::rules::{self as vr, render};
 use vx_store::Store;
 
 use super::{
-    cached, days_before, esc, level_class, level_name, parse_day, public_count, rlang, status_of,
-    Levels, S,
+    cached, days_before, esc, level_class, level_name, public_count, rlang, status_of, Levels, S,
 };
 use crate::auth::{PageViewer, Viewer};
 use crate::error::{AppError, PageError};
+use crate::input::day_or_today;
 use crate::pages::{enc, layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
@@ -100,7 +100,7 @@ async fn public_unit(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = public_unit_of(store, &code).await?;
-    let day = parse_day(q.date.as_deref(), st.config.today())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let rl = rlang(lang);
     let children = store.children(Some(&unit.code)).await?;
@@ -188,7 +188,7 @@ async fn feed(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = public_unit_of(store, &code).await?;
-    let day = parse_day(q.date.as_deref(), st.config.today())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let children = store.children(Some(&unit.code)).await?;
     let levels = Levels::load(store, &unit, days_before(day, 60), day).await?;
@@ -284,9 +284,9 @@ async fn level_records(
     today: NaiveDate,
 ) -> Result<Vec<LevelRecord>, AppError> {
     let unit = public_unit_of(store, code).await?;
-    let to = parse_day(q.to.as_deref(), today)?;
+    let to = day_or_today(q.to.as_deref(), today)?;
     let from = match q.from.as_deref() {
-        Some(_) => parse_day(q.from.as_deref(), today)?,
+        Some(_) => day_or_today(q.from.as_deref(), today)?,
         None => days_before(to, 6),
     };
     if from > to || (to - from).num_days() >= MAX_DAYS {

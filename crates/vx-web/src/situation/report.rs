@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use vx_domain::Unit;
 use vx_store::{Figures, Store, StoreError};
 
-use super::{days_before, level_class, level_name, parse_day, S};
+use super::{days_before, level_class, level_name, S};
 use crate::auth::PageViewer;
 use crate::error::{AppError, PageError};
+use crate::input::day_or_today;
 use crate::pages::{layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
@@ -285,7 +286,7 @@ async fn build(
     q: &DateQuery,
 ) -> Result<DailyReport, PageError> {
     let unit = scope::seen_unit(&st.store, &v.access, code).await?;
-    let date = parse_day(q.date.as_deref(), st.config.today())?;
+    let date = day_or_today(q.date.as_deref(), st.config.today())?;
     let children = scope::seen_children(&st.store, &v.access, &unit).await?;
     Ok(daily_report(&st.store, &unit, &children, date).await?)
 }

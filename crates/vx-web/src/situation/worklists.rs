@@ -14,10 +14,11 @@ use serde::Deserialize;
 use vx_domain::epi::WorkItem;
 use vx_store::WorkCounts;
 
-use super::{parse_day, S};
+use super::S;
 use crate::auth::PageViewer;
 use crate::error::{AppError, PageError};
 use crate::i18n::Lang;
+use crate::input::day_or_today;
 use crate::pages::{enc, layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
@@ -43,7 +44,7 @@ async fn my_worklists(
     PageViewer(v): PageViewer,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, PageError> {
-    let day = parse_day(q.date.as_deref(), st.config.today())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let tops = scope::top_units(&st.store, &v).await?;
     let first = tops.first().ok_or_else(AppError::not_found)?;
     Ok(Redirect::to(&href(first.code.as_str(), day)).into_response())
@@ -75,7 +76,7 @@ async fn worklists(
 ) -> Result<Response, PageError> {
     let store = &st.store;
     let unit = scope::seen_unit(store, &v.access, &code).await?;
-    let day = parse_day(q.date.as_deref(), st.config.today())?;
+    let day = day_or_today(q.date.as_deref(), st.config.today())?;
     let lang = ctx.lang;
     let children = scope::seen_children(store, &v.access, &unit).await?;
     let mut units = vec![unit.clone()];

@@ -26,10 +26,11 @@ use vx_store::{
     UnitHead,
 };
 
-use super::{colour, parse_date, rlang, DateQuery};
+use super::{colour, rlang, DateQuery};
 use crate::auth::{ApiViewer, PageViewer, Viewer};
 use crate::error::{ApiError, AppError, PageResult};
 use crate::i18n::Lang;
+use crate::input::day_or_today;
 use crate::pages::{csrf_check, layout, Ctx};
 use crate::scope;
 use crate::state::AppState;
@@ -976,7 +977,7 @@ async fn targets_api(
     Query(q): Query<DateQuery>,
 ) -> Result<Json<Vec<TargetDto>>, ApiError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q, st.config.today())?;
+    let date = day_or_today(q.date.as_deref(), st.config.today())?;
     let views = st.store.target_views(&unit, date).await?;
     Ok(Json(views.iter().map(target_dto).collect()))
 }
@@ -994,7 +995,7 @@ async fn add_target_api(
     Json(input): Json<TargetInput>,
 ) -> Result<Json<TargetDto>, ApiError> {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q, st.config.today())?;
+    let date = day_or_today(q.date.as_deref(), st.config.today())?;
     let level = level_field(input.level).map_err(bad_request)?;
     if input.margin_days > MAX_MARGIN_DAYS {
         return Err(bad_request(format!("margin_days: 0 to {MAX_MARGIN_DAYS}")).into());
@@ -1587,7 +1588,7 @@ async fn targets_page(
     Query(q): Query<DateQuery>,
 ) -> PageResult {
     let unit = scope::seen_unit(&st.store, &v.access, &code).await?;
-    let date = parse_date(&q, st.config.today())?;
+    let date = day_or_today(q.date.as_deref(), st.config.today())?;
     draw_targets(&st, &ctx, &v, &unit, date, &[]).await
 }
 
