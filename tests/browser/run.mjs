@@ -176,16 +176,16 @@ await scenario('commune officer: results file through the UI (without JavaScript
   }
 });
 
-await scenario('results upload with JavaScript: bytes sent, rows checked by the server, then the answer', async () => {
+await scenario('results upload with JavaScript: bytes sent, rows checked by the server, then the answer (100,000 rows)', async () => {
   const b = await browser();
   const { page } = b;
   try {
     await login(page, 'xa.phuocthanh');
     await page.goto(`${BASE}/results/upload?unit=28846`);
-    // a large file (20,000 rows) checked only (dry run): long enough to watch
-    const rows = 20000;
+    // the largest file an upload takes (100,000 rows), checked only (dry run): long enough to watch
+    const rows = 100000;
     const lines = ['sample_code,result,ct,tested_at'];
-    for (let i = 1; i <= rows; i++) lines.push(`S99-2884601-${String(i).padStart(5, '0')},negative,,2021-09-29T15:00:00+07:00`);
+    for (let i = 1; i <= rows; i++) lines.push(`S99-2884601-${String(i).padStart(6, '0')},negative,,2021-09-29T15:00:00+07:00`);
     const csv = path.join(OUT, 'ket-qua-lon.csv');
     fs.writeFileSync(csv, lines.join('\n') + '\n');
     const lab = page.locator('#lab');
@@ -208,9 +208,16 @@ await scenario('results upload with JavaScript: bytes sent, rows checked by the 
     const seen = await page.evaluate(() => window.__seen);
     assert.ok(!navigated, 'the answer replaced the page in place');
     assert.ok(seen.some((t) => /^Đã gửi \d/.test(t)), `bytes sent shown: ${seen.slice(0, 5)}`);
+    // the server's answers name the file's rows; what they said is on the page (rows checked
+    // while it checks, then writing or done: how long each lasts depends on the machine)
+    assert.ok(polled.some((p) => p.step !== 'reading') && polled.every((p) => p.step === 'reading' || (p.total === rows && p.done <= rows)), `the server said where it was: ${JSON.stringify(polled.slice(0, 5))}`);
     const checking = polled.filter((p) => p.step === 'checking');
-    assert.ok(checking.length > 0 && checking.every((p) => p.total === rows && p.done <= rows), `the server said how many rows it had checked: ${JSON.stringify(polled.slice(0, 5))}`);
-    assert.ok(seen.some((t) => t.startsWith('Đã kiểm tra ') && t.endsWith(`/ ${rows.toLocaleString('vi-VN')} dòng`)), `rows checked shown: ${seen.filter((t) => !t.startsWith('Đã gửi')).slice(0, 5)}`);
+    const server = seen.filter((t) => !t.startsWith('Đã gửi'));
+    assert.ok(server.length > 0, `the server's step shown: ${seen}`);
+    for (const t of server) {
+      assert.ok(/^Đã kiểm tra [\d.]+ \/ 100\.000 dòng$/.test(t) || ['Đang đọc tệp…', 'Đang ghi kết quả…', 'Xong, đang tải kết quả…'].includes(t), `a step the page says: ${t}`);
+    }
+    if (checking.length > 0) assert.ok(server.some((t) => t.startsWith('Đã kiểm tra ')), `rows checked shown: ${server}`);
     const answer = await page.locator('main').innerText();
     // none of these samples exists: every row is answered as a problem, nothing recorded
     assert.match(answer, new RegExp(`\\b${rows}\\b`), `the answer counts the ${rows} rows: ${answer.slice(0, 300)}`);

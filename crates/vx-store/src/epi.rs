@@ -76,6 +76,8 @@ mod results;
 mod review;
 mod screening;
 
+pub use screening::SampleState;
+
 /// Rows per multi-row statement or `IN` list.
 const CHUNK: usize = 1000;
 

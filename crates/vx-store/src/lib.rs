@@ -38,6 +38,7 @@ mod zones;
 pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, ApiTokenInfo, NewUser, SessionInfo, User};
 pub use duplicates::{DuplicatePair, DuplicateReason, KeptBefore, MergeMoves, PersonMerge};
+pub use epi::SampleState;
 pub use identity::IdentityReview;
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};

@@ -62,7 +62,7 @@
     });
     // all bytes sent: the server reads and checks; ask it how far it is
     xhr.upload.addEventListener('load', function () {
-      timer = setInterval(poll, 300);
+      timer = setInterval(poll, 250);
       poll();
     });
     xhr.addEventListener('load', function () {

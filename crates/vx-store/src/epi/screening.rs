@@ -107,6 +107,21 @@ pub(super) const MEMBER_COLUMNS: [&str; 6] = [
 /// A collected-at instant this far after the clock is refused as a future date.
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(10);
 
+/// A stored sample as an upload's check sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleState {
+    pub unit_id: i64,
+    /// A result is recorded (a new one for it is a change, or a conflict).
+    pub has_result: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SampleStateRow {
+    code: String,
+    unit_id: i64,
+    has_result: bool,
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct SampleDbRow {
     pub id: i64,
@@ -557,6 +572,30 @@ impl Store {
         let row: Option<SampleDbRow> = with_pool!(self, p => sqlx::query_as(&sql)
             .bind(code.as_str()).fetch_optional(p).await?);
         self.with_members(row).await
+    }
+
+    /// Of these sample codes, the stored ones: their unit and whether a result is recorded, in
+    /// one query per few thousand codes (an upload's check reads this for every row of a file).
+    pub async fn sample_states(&self, codes: &[&str]) -> Result<HashMap<String, SampleState>> {
+        let rows = super::fetch_keyed!(
+            self,
+            "SELECT code, unit_id, result IS NOT NULL AS has_result FROM samples WHERE",
+            "code",
+            codes,
+            SampleStateRow
+        );
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.code,
+                    SampleState {
+                        unit_id: r.unit_id,
+                        has_result: r.has_result,
+                    },
+                )
+            })
+            .collect())
     }
 
     /// The samples a person was in (pools and retests too), by collection time.

@@ -355,6 +355,14 @@ async fn results_are_idempotent_conflicts_kept_and_positives_act() {
             .create_sample(&actor(), &sample("I-0002", round.id, vec![w.id("Hai")]))
             .await
             .unwrap();
+        // what an upload's check reads: stored samples, their unit, whether a result is in
+        let before = store
+            .sample_states(&["P-0001", "I-0001", "NO-SUCH"])
+            .await
+            .unwrap();
+        assert_eq!(before.len(), 2, "{before:?}");
+        assert_eq!(before["P-0001"].unit_id, p1.unit_id);
+        assert!(!before["P-0001"].has_result && !before["I-0001"].has_result);
         let file = vec![
             result("P-0001", LabResult::Positive),
             result("P-0002", LabResult::Negative),
@@ -369,6 +377,8 @@ async fn results_are_idempotent_conflicts_kept_and_positives_act() {
             .import_results(&actor(), "Lab A", located(file.clone()), &opts)
             .await
             .unwrap();
+        let after = store.sample_states(&["P-0001", "I-0001"]).await.unwrap();
+        assert!(after.values().all(|s| s.has_result), "{after:?}");
         assert_eq!(
             (s.recorded, s.unchanged, s.retest_orders, s.case_proposals),
             (4, 0, 4, 1)

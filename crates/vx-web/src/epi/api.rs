@@ -16,7 +16,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use vx_domain::epi::{Sample, SampleCode};
 use vx_domain::{fold, Access, Role};
 use vx_import::Table;
-use vx_store::{ImportOptions, Store, StoreError};
+use vx_store::{ImportOptions, SampleState, Store, StoreError};
 
 use crate::auth::{ApiViewer, Viewer};
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -200,8 +200,9 @@ fn json_table(upload: ResultsUpload) -> Table {
     Table::new("rows", headers, rows)
 }
 
-/// How often (in rows) an upload says how far its check is.
-const PROGRESS_EVERY: u64 = 256;
+/// Sample codes looked up per query while an upload is checked (and how often it says how far
+/// it is).
+const LOOKUP_CHUNK: usize = 1_000;
 
 /// Reads, checks and (unless a row is bad and skipping was not asked) records a results
 /// table, answering each row. Shared by the API and the upload page. `within`: only the
@@ -233,40 +234,46 @@ pub(crate) async fn import_table(
         vx_import::epi::parse_results(table, |n| progress.set(Step::Checking, n / 2, total))
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let mut problems = parsed.problems;
-    // What is stored now, to tell accepted rows from unchanged ones; whether it is reachable.
-    let mut stored: HashMap<String, bool> = HashMap::new();
-    let mut reachable: HashMap<String, bool> = HashMap::new();
-    let mut units: HashMap<i64, bool> = HashMap::new();
-    let rows = parsed.rows.len().max(1) as u64;
-    for (i, r) in parsed.rows.iter().enumerate() {
-        if i as u64 % PROGRESS_EVERY == 0 {
-            progress.set(
-                Step::Checking,
-                total / 2 + i as u64 * total / 2 / rows,
-                total,
-            );
-        }
-        if let std::collections::hash_map::Entry::Vacant(e) =
-            stored.entry(r.value.sample_code.as_str().to_string())
-        {
-            let sample = store.sample_by_code(&r.value.sample_code).await?;
-            e.insert(sample.as_ref().is_some_and(|s| s.result.is_some()));
-            let seen = match (within, &sample) {
-                (None, _) => true,
-                (Some(_), None) => true,
-                (Some(access), Some(s)) => match units.get(&s.unit_id) {
-                    Some(seen) => *seen,
-                    None => {
-                        let seen = store
-                            .unit_by_id(s.unit_id)
-                            .await?
-                            .is_some_and(|u| access.sees_people_in(&u));
-                        units.insert(s.unit_id, seen);
-                        seen
-                    }
-                },
+    // What is stored now, to tell accepted rows from unchanged ones, and whether it is
+    // reachable: the samples looked up a thousand codes at a time, each unit once.
+    let mut codes: Vec<&str> = parsed
+        .rows
+        .iter()
+        .map(|r| r.value.sample_code.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut states: HashMap<String, SampleState> = HashMap::with_capacity(codes.len());
+    let chunks = codes.len().div_ceil(LOOKUP_CHUNK).max(1) as u64;
+    for (i, chunk) in codes.chunks(LOOKUP_CHUNK).enumerate() {
+        progress.set(
+            Step::Checking,
+            total / 2 + i as u64 * (total / 2) / chunks,
+            total,
+        );
+        states.extend(store.sample_states(chunk).await?);
+    }
+    let stored: HashMap<&str, bool> = states
+        .iter()
+        .map(|(code, s)| (code.as_str(), s.has_result))
+        .collect();
+    // unknown samples stay reachable: they are answered as unknown by the store
+    let mut reachable: HashMap<&str, bool> = HashMap::new();
+    if let Some(access) = within {
+        let mut units: HashMap<i64, bool> = HashMap::new();
+        for (code, s) in &states {
+            let seen = match units.get(&s.unit_id) {
+                Some(seen) => *seen,
+                None => {
+                    let seen = store
+                        .unit_by_id(s.unit_id)
+                        .await?
+                        .is_some_and(|u| access.sees_people_in(&u));
+                    units.insert(s.unit_id, seen);
+                    seen
+                }
             };
-            reachable.insert(r.value.sample_code.as_str().to_string(), seen);
+            reachable.insert(code.as_str(), seen);
         }
     }
     parsed.rows.retain(|r| {
@@ -369,7 +376,7 @@ pub(crate) async fn import_table(
         } else if let Some((id, text)) = conflicts.get(row) {
             answer.conflicts += 1;
             ("conflict", vec![], *id, Some(text.clone()))
-        } else if stored.get(&sample_code).copied().unwrap_or(false)
+        } else if stored.get(sample_code.as_str()).copied().unwrap_or(false)
             || seen.contains_key(&sample_code)
         {
             answer.unchanged += 1;
