@@ -207,6 +207,7 @@ table! {
     NavCampaigns => "Đợt sàng lọc", "Screening campaigns";
     NavResults => "Nhập kết quả xét nghiệm", "Upload test results";
     NavAudit => "Nhật ký thay đổi", "Audit log";
+    NavOps => "Điều hành", "Operations";
     UnitPublic => "Trang công khai", "Public page";
     MyUnits => "Đơn vị của tôi", "My units";
     Units => "Đơn vị hành chính", "Administrative units";

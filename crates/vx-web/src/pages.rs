@@ -245,8 +245,8 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
     }
 }
 
-/// What each role may use, in the header of every page: units, work lists and screening
-/// for the roles that see units; the results upload for laboratories, communes and
+/// What each role may use, in the header of every page: units, work lists, screening and
+/// operations for the roles that see units; the results upload for laboratories, communes and
 /// administrators; the audit log for administrators.
 fn main_nav(ctx: &Ctx, v: &Viewer) -> Markup {
     use vx_domain::Role;
@@ -258,6 +258,8 @@ fn main_nav(ctx: &Ctx, v: &Viewer) -> Markup {
                 a href="/" { (ctx.t(T::NavUnits)) } " "
                 a href="/worklists" { (ctx.t(T::NavWorkLists)) } " "
                 a href="/campaigns" { (ctx.t(T::NavCampaigns)) } " "
+                // checkpoints, permits, businesses and support programmes of the user's units
+                a href="/ops" { (ctx.t(T::NavOps)) } " "
             }
             @if matches!(role, Role::Laboratory | Role::Commune | Role::Admin) {
                 a href="/results/upload" { (ctx.t(T::NavResults)) } " "

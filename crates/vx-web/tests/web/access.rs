@@ -50,6 +50,60 @@ const UNIT_PAGES: &[(&str, Needs)] = &[
     ),
 ];
 
+/// The header menu of each role: what it may use, and each link opens for it.
+#[tokio::test]
+async fn each_role_menu_lists_what_it_may_use_and_each_link_opens() {
+    #[rustfmt::skip]
+    let menus: [(&str, &[&str]); 6] = [
+        ("admin",     &["/", "/worklists", "/campaigns", "/ops", "/results/upload", "/admin/audit"]),
+        ("tinh",      &["/", "/worklists", "/campaigns", "/ops"]),
+        ("huyen",     &["/", "/worklists", "/campaigns", "/ops"]),
+        ("xa",        &["/", "/worklists", "/campaigns", "/ops", "/results/upload"]),
+        ("ap",        &["/", "/worklists", "/campaigns", "/ops"]),
+        ("xetnghiem", &["/results/upload"]),
+    ];
+    each_backend(|ts| async move {
+        let app = spawn_app(ts).await;
+        for (user, expected) in menus {
+            let session = app.login(user).await;
+            // the page a user lands on after signing in (`/` may send on to the user's unit)
+            let r = session.client.get(app.url("/")).send().await.unwrap();
+            let home = match r.status() {
+                StatusCode::SEE_OTHER => {
+                    let to = r.headers()["location"].to_str().unwrap().to_string();
+                    app.text(&session.client, &to).await.1
+                }
+                _ => r.text().await.unwrap(),
+            };
+            let nav = home
+                .split("<nav class=\"main\"")
+                .nth(1)
+                .and_then(|rest| rest.split("</nav>").next())
+                .unwrap_or_else(|| panic!("{user}: a menu\n{home}"));
+            let links: Vec<&str> = nav
+                .split("href=\"")
+                .skip(1)
+                .filter_map(|l| l.split('"').next())
+                .collect();
+            assert_eq!(links, expected, "{user}'s menu");
+            for link in links {
+                // a menu entry may send on to the user's own unit (the work lists do)
+                let r = session.client.get(app.url(link)).send().await.unwrap();
+                let to = match r.status() {
+                    StatusCode::SEE_OTHER => r.headers()["location"].to_str().unwrap().to_string(),
+                    status => {
+                        assert_eq!(status, StatusCode::OK, "{user} opens {link}");
+                        continue;
+                    }
+                };
+                let (status, body) = app.text(&session.client, &to).await;
+                assert_eq!(status, StatusCode::OK, "{user} opens {link} → {to}: {body}");
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn unit_pages_scope_matrix() {
     each_backend(|ts| async move {
