@@ -280,10 +280,22 @@ fn check_inflated(file: &str, bytes: &[u8], limits: Limits) -> Result<(), ReadEr
     }
     let mut total = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
+    // The shared strings are loaded whole when the workbook opens: count them against the
+    // cells of the sheets while unpacking, so that a table of millions of strings no cell uses
+    // is refused before it is in memory.
+    let (mut strings, mut cells) = (Tags::new(b"si"), Tags::new(b"c"));
     for i in 0..zip.len() {
         // An entry this reader cannot unpack is not one the spreadsheet reader needs, or
         // it says so itself.
         let Ok(mut f) = zip.by_index(i) else { continue };
+        let name = f.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+        let mut counter = if name.ends_with("sharedstrings.xml") {
+            Some(&mut strings)
+        } else if name.contains("worksheets/") && name.ends_with(".xml") {
+            Some(&mut cells)
+        } else {
+            None
+        };
         loop {
             let n = match f.read(&mut buf) {
                 Ok(0) | Err(_) => break,
@@ -293,9 +305,78 @@ fn check_inflated(file: &str, bytes: &[u8], limits: Limits) -> Result<(), ReadEr
             if total > limits.max_inflated_bytes {
                 return Err(too_large());
             }
+            if let Some(c) = counter.as_deref_mut() {
+                c.feed(&buf[..n]);
+            }
+        }
+        if let Some(c) = counter {
+            c.end_part();
         }
     }
+    if strings.count > cells.count.saturating_add(UNUSED_STRINGS_ALLOWED) {
+        return Err(ReadError::Spreadsheet {
+            file: file.to_string(),
+            message: format!(
+                "its shared-strings table holds {} strings for {} cells (a spreadsheet program \
+                 keeps only the strings its cells use): open it and save it again",
+                strings.count, cells.count
+            ),
+        });
+    }
     Ok(())
+}
+
+/// Shared strings a workbook may hold beyond its cells (some writers keep a few unused).
+const UNUSED_STRINGS_ALLOWED: u64 = 10_000;
+
+/// Counts the elements named `name` (`<si>`, `<x:si …>`) in XML that arrives in pieces.
+struct Tags {
+    name: &'static [u8],
+    count: u64,
+    /// The end of the previous piece, where a tag may have been cut.
+    tail: Vec<u8>,
+}
+
+impl Tags {
+    fn new(name: &'static [u8]) -> Tags {
+        Tags {
+            name,
+            count: 0,
+            tail: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, piece: &[u8]) {
+        // a tag is `<`, an optional `prefix:`, the name, then `>`, `/` or white space
+        let longest = self.name.len() + 34;
+        let mut text = std::mem::take(&mut self.tail);
+        text.extend_from_slice(piece);
+        let mut i = 0;
+        while let Some(at) = text[i..].iter().position(|&b| b == b'<') {
+            let start = i + at + 1;
+            let Some(end) = text[start..]
+                .iter()
+                .position(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
+                .map(|e| start + e)
+            else {
+                // cut at the end of the piece: keep it for the next one (bounded)
+                if text.len() - start < longest {
+                    self.tail = text[start - 1..].to_vec();
+                }
+                return;
+            };
+            let tag = &text[start..end];
+            let local = tag.rsplit(|&b| b == b':').next().unwrap_or(tag);
+            if local == self.name {
+                self.count += 1;
+            }
+            i = end;
+        }
+    }
+
+    fn end_part(&mut self) {
+        self.tail.clear();
+    }
 }
 
 fn read_workbook(
@@ -543,6 +624,23 @@ fn is_totals_row(cells: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_are_counted_wherever_the_pieces_are_cut() {
+        let xml = br#"<sst count="3"><si><t>a</t></si><x:si><t>b</t></x:si><si ><t>sign</t></si><sig/></sst>"#;
+        for size in 1..xml.len() {
+            let mut t = Tags::new(b"si");
+            for piece in xml.chunks(size) {
+                t.feed(piece);
+            }
+            assert_eq!(t.count, 3, "pieces of {size} bytes");
+        }
+        let mut cells = Tags::new(b"c");
+        cells.feed(
+            br#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"/><col/><cols></cols></row>"#,
+        );
+        assert_eq!(cells.count, 2);
+    }
 
     #[test]
     fn numbers_read_as_typed() {

@@ -884,6 +884,59 @@ fn text_that_is_not_utf8_names_the_likely_encoding() {
     );
 }
 
+/// The workbook with `extra` shared strings that no cell uses (a hostile file: the table is
+/// loaded whole when a workbook opens).
+fn with_unused_strings(bytes: &[u8], extra: usize) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut text = Vec::new();
+        f.read_to_end(&mut text).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            let mut xml = String::from_utf8(text).unwrap();
+            let at = xml.rfind("</sst>").unwrap();
+            let more: String = (0..extra)
+                .map(|i| format!("<si><t>unused {i}</t></si>"))
+                .collect();
+            xml.insert_str(at, &more);
+            text = xml.into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&text).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_shared_strings_table_larger_than_the_cells_is_refused_before_it_is_loaded() {
+    let bytes = people_workbook().save_to_buffer().unwrap();
+    // a few unused strings, as some writers leave: read as before
+    let t = read_table_with_limits(
+        "p.xlsx",
+        &with_unused_strings(&bytes, 500),
+        Limits::default(),
+    )
+    .unwrap();
+    let plain = read_table_with_limits("p.xlsx", &bytes, Limits::default()).unwrap();
+    assert_eq!(t.rows, plain.rows);
+    // tens of thousands no cell uses: refused, saying why
+    let e = read_table_with_limits(
+        "p.xlsx",
+        &with_unused_strings(&bytes, 20_000),
+        Limits::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("shared-strings table holds")
+            && e.to_string().contains("open it and save it again"),
+        "{e}"
+    );
+}
+
 #[test]
 fn spreadsheets_beyond_the_limits_are_refused_whole() {
     let bytes = people_workbook().save_to_buffer().unwrap();
