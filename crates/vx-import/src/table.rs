@@ -349,8 +349,16 @@ impl Tags {
     fn feed(&mut self, piece: &[u8]) {
         // a tag is `<`, an optional `prefix:`, the name, then `>`, `/` or white space
         let longest = self.name.len() + 34;
-        let mut text = std::mem::take(&mut self.tail);
-        text.extend_from_slice(piece);
+        // only a piece that follows a cut tag is copied (behind the few bytes of that tag)
+        let joined;
+        let text: &[u8] = if self.tail.is_empty() {
+            piece
+        } else {
+            let mut t = std::mem::take(&mut self.tail);
+            t.extend_from_slice(piece);
+            joined = t;
+            &joined
+        };
         let mut i = 0;
         while let Some(at) = text[i..].iter().position(|&b| b == b'<') {
             let start = i + at + 1;

@@ -22,7 +22,7 @@ use vx_exchange::fhir::{self, EntryProblem, Issue, LabBundle};
 use vx_import::Table;
 
 use crate::auth::ApiViewer;
-use crate::epi::api::{import_table, lab_name, may_upload, MAX_UPLOAD};
+use crate::epi::api::{import_table, lab_name, may_upload, ImportHow, MAX_UPLOAD};
 use crate::error::{AppError, ErrorBody};
 use crate::input::media_type;
 use crate::scope;
@@ -267,10 +267,11 @@ async fn post_bundle(
         &lab,
         &table,
         sha256,
-        batch,
-        dry_run,
-        None,
-        &crate::progress::Tracker::none(),
+        ImportHow {
+            skip_bad_rows: batch,
+            dry_run,
+            ..ImportHow::default()
+        },
     )
     .await?;
     // problems per entry (the pipeline names rows: entry + 1)

@@ -107,11 +107,6 @@ impl Uploads {
 pub(crate) struct Tracker(Option<(Uploads, (i64, String))>);
 
 impl Tracker {
-    /// A tracker that follows nothing (the API and the command line).
-    pub(crate) fn none() -> Tracker {
-        Tracker(None)
-    }
-
     pub(crate) fn set(&self, step: Step, done: u64, total: u64) {
         if let Some((uploads, key)) = &self.0 {
             if let Some(e) = uploads.lock().get_mut(key) {

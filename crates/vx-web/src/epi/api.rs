@@ -204,23 +204,41 @@ fn json_table(upload: ResultsUpload) -> Table {
 /// it is).
 const LOOKUP_CHUNK: usize = 1_000;
 
+/// How a results table is checked and recorded.
+#[derive(Default)]
+pub(crate) struct ImportHow<'a> {
+    /// Record the good rows even when some are bad.
+    pub skip_bad_rows: bool,
+    /// Check only; record nothing.
+    pub dry_run: bool,
+    /// Only the samples of units whose people this access sees are reachable (the others are
+    /// answered as unknown samples, so that their existence does not leak).
+    pub within: Option<&'a Access>,
+    /// Hears how many rows are checked (the upload page's script shows it).
+    pub progress: Option<&'a Tracker>,
+}
+
 /// Reads, checks and (unless a row is bad and skipping was not asked) records a results
-/// table, answering each row. Shared by the API and the upload page. `within`: only the
-/// samples of units whose people this access sees are reachable (the others are answered
-/// as unknown samples, so that their existence does not leak). `progress` hears how many
-/// rows are checked (the upload page's script shows it).
-#[allow(clippy::too_many_arguments)]
+/// table, answering each row. Shared by the API, FHIR and the upload page.
 pub(crate) async fn import_table(
     store: &Store,
     viewer: &Viewer,
     lab: &str,
     table: &Table,
     sha256: String,
-    skip_bad_rows: bool,
-    dry_run: bool,
-    within: Option<&Access>,
-    progress: &Tracker,
+    how: ImportHow<'_>,
 ) -> Result<UploadAnswer, AppError> {
+    let ImportHow {
+        skip_bad_rows,
+        dry_run,
+        within,
+        progress,
+    } = how;
+    let say = |step: Step, done: u64, total: u64| {
+        if let Some(p) = progress {
+            p.set(step, done, total);
+        }
+    };
     if table.rows.len() > MAX_ROWS {
         return Err(AppError::TooLarge(format!(
             "{}: {} rows; at most {MAX_ROWS} rows per upload: split the file (nothing was recorded)",
@@ -230,9 +248,8 @@ pub(crate) async fn import_table(
     }
     let total = table.rows.len() as u64;
     // reading the cells counts as the first half of the check, looking the samples up the second
-    let mut parsed =
-        vx_import::epi::parse_results(table, |n| progress.set(Step::Checking, n / 2, total))
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let mut parsed = vx_import::epi::parse_results(table, |n| say(Step::Checking, n / 2, total))
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let mut problems = parsed.problems;
     // What is stored now, to tell accepted rows from unchanged ones, and whether it is
     // reachable: the samples looked up a thousand codes at a time, each unit once.
@@ -246,7 +263,7 @@ pub(crate) async fn import_table(
     let mut states: HashMap<String, SampleState> = HashMap::with_capacity(codes.len());
     let chunks = codes.len().div_ceil(LOOKUP_CHUNK).max(1) as u64;
     for (i, chunk) in codes.chunks(LOOKUP_CHUNK).enumerate() {
-        progress.set(
+        say(
             Step::Checking,
             total / 2 + i as u64 * (total / 2) / chunks,
             total,
@@ -302,7 +319,7 @@ pub(crate) async fn import_table(
         ..Default::default()
     };
     let would_write = !opts.dry_run;
-    progress.set(Step::Writing, total, total);
+    say(Step::Writing, total, total);
     let actor = viewer.user.actor();
     let (summary, refused) = match store.import_results(&actor, lab, parsed.rows, &opts).await {
         Ok(s) => (Some(s), false),
@@ -462,10 +479,11 @@ async fn upload_results(
         &lab,
         &table,
         sha256,
-        flag(&params.skip_bad_rows),
-        flag(&params.dry_run),
-        None,
-        &Tracker::none(),
+        ImportHow {
+            skip_bad_rows: flag(&params.skip_bad_rows),
+            dry_run: flag(&params.dry_run),
+            ..ImportHow::default()
+        },
     )
     .await?;
     let status = if answer.problems > 0 && !flag(&params.skip_bad_rows) {

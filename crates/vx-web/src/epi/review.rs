@@ -20,7 +20,7 @@ use vx_domain::epi::{
 use vx_domain::{Role, Unit};
 use vx_store::StoreError;
 
-use super::api::{import_table, lab_name, may_upload, UploadAnswer, MAX_UPLOAD};
+use super::api::{import_table, lab_name, may_upload, ImportHow, UploadAnswer, MAX_UPLOAD};
 use crate::auth::{PageViewer, Viewer};
 use crate::error::{AppError, PageError, PageResult};
 use crate::i18n::{page_strings, Lang};
@@ -438,11 +438,13 @@ async fn upload(
     // Commune officers reach only the samples of their scope; laboratories and
     // administrators every sample (as through the API).
     let within = (v.user.role == Role::Commune).then_some(&v.access);
-    let answer = match import_table(
-        &st.store, &v, &lab, &table, sha256, skip, dry, within, &tracker,
-    )
-    .await
-    {
+    let how = ImportHow {
+        skip_bad_rows: skip,
+        dry_run: dry,
+        within,
+        progress: Some(&tracker),
+    };
+    let answer = match import_table(&st.store, &v, &lab, &table, sha256, how).await {
         Ok(a) => a,
         Err(AppError::BadRequest(m)) => {
             return draw_upload(
