@@ -25,6 +25,14 @@ pub enum UserCommand {
     },
     /// List users with their roles and scopes.
     List,
+    /// Replace a user's scope (a hamlet team moved to another hamlet): audited, and
+    /// every server and phone sees it from its next request or sync.
+    Scope {
+        username: String,
+        /// Scope unit codes (one or more; the level must match the role).
+        #[arg(long = "scope", value_name = "CODE", required = true)]
+        scope: Vec<UnitCode>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +89,15 @@ pub async fn user(store: &Store, cmd: UserCommand) -> Result<()> {
             if generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+        UserCommand::Scope { username, scope } => {
+            let user = store
+                .set_user_scope(&Actor::system("cli"), &username, &scope)
+                .await
+                .with_context(|| format!("cannot change the scope of {username}"))?;
+            let codes: Vec<&str> = user.scope.iter().map(|s| s.code.as_str()).collect();
+            println!("{}: scope {}", user.username, codes.join(","));
             Ok(())
         }
         UserCommand::List => {

@@ -7,6 +7,7 @@
 
 mod access;
 pub mod epi;
+pub mod field;
 mod interchange;
 pub mod ops;
 mod person;

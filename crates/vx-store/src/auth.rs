@@ -150,6 +150,55 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("user {id}")))
     }
 
+    /// Replaces a user's scope (audited: every server sees the new scope from its next
+    /// request, and a phone's next sync is checked against it). The units must be of the
+    /// role's level, as when the user was added.
+    pub async fn set_user_scope(
+        &self,
+        actor: &Actor,
+        username: &str,
+        scope: &[UnitCode],
+    ) -> Result<User> {
+        let (user, _) = self
+            .user_by_username(username)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+        if user.role != Role::Admin && scope.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "a {} user needs at least one scope unit",
+                user.role
+            )));
+        }
+        for code in scope {
+            let unit = self.require_unit(code.as_str()).await?;
+            if let Some(level) = user.role.scope_level() {
+                if unit.level != level {
+                    return Err(StoreError::Invalid(format!(
+                        "a {} user's scope must be a {}, and {} is a {}",
+                        user.role,
+                        level.as_str(),
+                        code,
+                        unit.level.as_str()
+                    )));
+                }
+            }
+        }
+        let before: Vec<&str> = user.scope.iter().map(|u| u.code.as_str()).collect();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM user_scopes WHERE user_id = $1").bind(user.id).execute(&mut *tx).await?;
+            for code in scope {
+                sqlx::query("INSERT INTO user_scopes (user_id, unit_code) VALUES ($1, $2)")
+                    .bind(user.id).bind(code.as_str()).execute(&mut *tx).await?;
+            }
+            audit_log!(tx, actor, "scope", "user", user.id, Some(&before), Some(&scope));
+            tx.commit().await?;
+        });
+        self.user(user.id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {}", user.id)))
+    }
+
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
         let row = with_pool!(self, p => sqlx::query_as::<_, UserRow>(
             "SELECT id, username, display_name, role, active FROM users WHERE id = $1",

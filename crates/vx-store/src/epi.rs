@@ -127,11 +127,11 @@ fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn invalid(msg: impl Into<String>) -> StoreError {
+pub(crate) fn invalid(msg: impl Into<String>) -> StoreError {
     StoreError::Invalid(msg.into())
 }
 
-fn not_found(what: impl Into<String>) -> StoreError {
+pub(crate) fn not_found(what: impl Into<String>) -> StoreError {
     StoreError::NotFound(what.into())
 }
 

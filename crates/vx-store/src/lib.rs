@@ -25,6 +25,7 @@ pub mod bench;
 mod bulk;
 mod duplicates;
 mod epi;
+mod field;
 mod identity;
 mod import;
 pub mod ops;
@@ -39,6 +40,10 @@ pub use audit::{Actor, AuditEntry};
 pub use auth::{ApiToken, ApiTokenInfo, NewUser, SessionInfo, User};
 pub use duplicates::{DuplicatePair, DuplicateReason, KeptBefore, MergeMoves, PersonMerge};
 pub use epi::SampleState;
+pub use field::{
+    Check, CheckWrite, FieldHousehold, FieldPerson, FieldProgramme, FieldQuarantine, FieldRound,
+    Receipt, Visit, FIELD_PEOPLE_MAX,
+};
 pub use identity::IdentityReview;
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};
 pub use registry::{DuplicateSuggestion, PeopleQuery, UnitCounts};

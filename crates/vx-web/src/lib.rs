@@ -32,6 +32,7 @@ mod epi;
 mod error;
 mod exchange;
 mod fhir;
+mod field;
 mod i18n;
 mod identity;
 mod input;
@@ -79,6 +80,7 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         .merge(exchange::routes())
         .merge(fhir::routes())
         .merge(duplicates::routes())
+        .merge(field::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), finish))
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -34,6 +34,7 @@ pub fn openapi_document() -> &'static str {
         doc.merge(crate::ops::openapi());
         doc.merge(<crate::exchange::ExchangeApiDoc as OpenApi>::openapi());
         doc.merge(<crate::fhir::FhirApiDoc as OpenApi>::openapi());
+        doc.merge(crate::field::openapi());
         let mut doc = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
         complete_errors(&mut doc);
         raw_inputs(&mut doc);

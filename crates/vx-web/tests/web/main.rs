@@ -9,6 +9,7 @@ mod edges;
 mod epi;
 mod exchange;
 mod fhir;
+mod field;
 mod identity;
 mod ops;
 mod situation;
@@ -1063,6 +1064,7 @@ async fn openapi_lists_every_api_route() {
                 .chain(ops::API_ROUTES)
                 .chain(exchange::API_ROUTES)
                 .chain(fhir::API_ROUTES)
+                .chain(field::API_ROUTES)
                 .map(|(m, p)| (m.to_string(), p.to_string())),
         );
         for (method, path) in &expected {

@@ -1,0 +1,998 @@
+//! Field work offline (issue 18, `docs/field.md`): the installable app at `/field/` (its
+//! files are served from the binary: `assets/field/`), who it works for
+//! (`GET /api/v1/sync/session`) and the sync (`POST /api/v1/sync`): queued records pushed
+//! and applied once each by the id the phone made, with every server rule (scope at the
+//! time of the sync, validation, one aid package per programme and household, one sample
+//! per person and round); an edit made on an older version merged field by field or
+//! answered as a conflict; the scope's work pulled since a cursor. A record the server
+//! refuses is answered with its reason, never dropped: the phone keeps it.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use vx_domain::epi::{NewSample, SampleCode, SampleMethod};
+use vx_domain::field::{CheckFields, NewCheck, NewVisit, VisitOutcome};
+use vx_domain::{Birth, NewPerson, PersonName, Relation, Sex, Unit};
+use vx_store::ops::{Handed, NewDistribution};
+use vx_store::{CheckWrite, Receipt, StoreError};
+
+use crate::auth::{ApiViewer, Viewer};
+use crate::error::{ApiError, AppError, ErrorBody};
+use crate::scope;
+use crate::state::AppState;
+
+/// The most records one sync pushes.
+pub const PUSH_MAX: usize = 1_000;
+/// The largest sync body.
+pub const SYNC_BODY_MAX: usize = 4 * 1024 * 1024;
+/// How far back checks and visits are pulled.
+const RECENT_DAYS: i64 = 14;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/field", get(|| async { Redirect::permanent("/field/") }))
+        .route(
+            "/field/",
+            get(|| async { asset("text/html; charset=utf-8", INDEX) }),
+        )
+        .route(
+            "/field/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/field/sw.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SW_JS) }),
+        )
+        .route(
+            "/field/field.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
+        .route(
+            "/field/manifest.webmanifest",
+            get(|| async { asset("application/manifest+json", MANIFEST) }),
+        )
+        .route(
+            "/field/icon.svg",
+            get(|| async { asset("image/svg+xml", ICON) }),
+        )
+        .route("/api/v1/sync/session", get(session))
+        .route(
+            "/api/v1/sync",
+            post(sync).layer(DefaultBodyLimit::max(SYNC_BODY_MAX)),
+        )
+        // A phone on a slow network: a hamlet's first pull (~2,300 people) is ~400 KB of
+        // JSON and ~60 KB gzipped.
+        .layer(tower_http::compression::CompressionLayer::new())
+}
+
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    FieldApiDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(session, sync),
+    components(schemas(SessionDto, ScopeUnitDto, SyncInput, PullWhat, PushRecord, SyncDto,
+        RecordResult, FieldConflict, Changes)),
+    tags((name = "field", description = "Field work offline: the sync of the /field/ app (docs/field.md)"))
+)]
+struct FieldApiDoc;
+
+const INDEX: &str = include_str!("../assets/field/index.html");
+const APP_JS: &str = include_str!("../assets/field/app.js");
+const SW_JS: &str = include_str!("../assets/field/sw.js");
+const CSS: &str = include_str!("../assets/field/field.css");
+const MANIFEST: &str = include_str!("../assets/field/manifest.webmanifest");
+const ICON: &str = include_str!("../assets/field/icon.svg");
+
+/// The app's files: revalidated on each load while online (the service worker keeps them
+/// for offline use), so a new binary's app reaches phones on their next visit.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// Who the app works for
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ScopeUnitDto {
+    code: String,
+    name: String,
+    full_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct SessionDto {
+    user: String,
+    name: String,
+    role: String,
+    scope: Vec<ScopeUnitDto>,
+    /// The token writes through the session cookie carry in `X-CSRF-Token` ("" for a
+    /// bearer token).
+    csrf: String,
+    /// The server's working day.
+    day: NaiveDate,
+}
+
+/// The roles the app is for: those that see households and people.
+fn field_roots(v: &Viewer) -> Result<Vec<Unit>, ApiError> {
+    let roots = scope::people_roots(v);
+    if roots.is_empty() {
+        return Err(AppError::Forbidden(
+            "the field app is for teams that see households and people",
+        )
+        .into());
+    }
+    Ok(roots)
+}
+
+/// Who the app works for, its scope, the CSRF token of its writes and the server's day.
+#[utoipa::path(get, path = "/api/v1/sync/session", tag = "field",
+    responses((status = 200, body = SessionDto), (status = 403, body = ErrorBody)))]
+async fn session(
+    State(st): State<AppState>,
+    ApiViewer(v): ApiViewer,
+) -> Result<Json<SessionDto>, ApiError> {
+    field_roots(&v)?;
+    Ok(Json(SessionDto {
+        user: v.user.username.clone(),
+        name: v.user.display_name.clone(),
+        role: v.user.role.as_str().to_string(),
+        scope: v
+            .user
+            .scope
+            .iter()
+            .map(|u| ScopeUnitDto {
+                code: u.code.to_string(),
+                name: u.name.clone(),
+                full_name: u.full_name.clone(),
+            })
+            .collect(),
+        csrf: v.csrf().to_string(),
+        day: st.config.today(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The sync
+
+/// What a sync pulls.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum PullWhat {
+    /// The day's work: quarantines, checks and visits since the cursor, rounds, programmes.
+    #[default]
+    Today,
+    /// That and the scope's households and members.
+    All,
+    /// Push only.
+    None,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+struct SyncInput {
+    /// The previous answer's cursor; null on a first sync.
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    pull: PullWhat,
+    /// Queued records, oldest first (at most 1,000).
+    #[serde(default)]
+    push: Vec<PushRecord>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+struct PushRecord {
+    /// A UUID made on the phone when the record was made.
+    client_id: String,
+    /// check, visit, sample, aid or person.
+    kind: String,
+    /// When it was made on the phone (RFC 3339), kept for the record's history.
+    #[serde(default)]
+    made_at: Option<String>,
+    /// The record's fields (see docs/field.md).
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
+    /// An edit of a check: the version the phone had.
+    #[serde(default)]
+    base_version: Option<i64>,
+    /// An edit of a check: its fields as they were at `base_version`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    base: Option<serde_json::Value>,
+}
+
+/// A field changed on both sides.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct FieldConflict {
+    field: &'static str,
+    #[schema(value_type = Object)]
+    yours: serde_json::Value,
+    #[schema(value_type = Object)]
+    theirs: serde_json::Value,
+    /// Who made the server's value, and when.
+    by: String,
+    at: DateTime<Utc>,
+}
+
+/// What became of one pushed record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct RecordResult {
+    client_id: String,
+    /// applied, conflict or refused.
+    status: &'static str,
+    /// Answered from an earlier sync: not applied again.
+    repeated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
+    /// Applied by merging: the server's fields kept beside the phone's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    merged: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    conflicts: Vec<FieldConflict>,
+    /// The server's fields of a conflicting check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    server: Option<serde_json::Value>,
+    /// Why it was refused, in Vietnamese and in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason_en: Option<String>,
+}
+
+impl RecordResult {
+    fn new(client_id: &str, status: &'static str) -> RecordResult {
+        RecordResult {
+            client_id: client_id.to_string(),
+            status,
+            repeated: false,
+            id: None,
+            version: None,
+            merged: vec![],
+            conflicts: vec![],
+            server: None,
+            reason: None,
+            reason_en: None,
+        }
+    }
+    fn applied(client_id: &str, id: i64, version: Option<i64>) -> RecordResult {
+        RecordResult {
+            id: Some(id),
+            version,
+            ..RecordResult::new(client_id, "applied")
+        }
+    }
+}
+
+/// A refusal: the reason in both languages.
+struct Refused {
+    vi: String,
+    en: String,
+}
+
+fn refused(vi: impl Into<String>, en: impl Into<String>) -> Refused {
+    Refused {
+        vi: vi.into(),
+        en: en.into(),
+    }
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Refused {
+        match e {
+            StoreError::Invalid(m) | StoreError::Conflict(m) => {
+                refused(format!("Máy chủ từ chối: {m}"), m)
+            }
+            StoreError::NotFound(m) => refused(
+                format!("Không tìm thấy trên máy chủ: {m}"),
+                format!("not found: {m}"),
+            ),
+            other => refused(
+                "Lỗi máy chủ, sẽ thử lại ở lần đồng bộ sau",
+                format!("server error: {other}"),
+            ),
+        }
+    }
+}
+
+/// The scope's changes.
+#[derive(Debug, Serialize, ToSchema)]
+struct Changes {
+    /// The checks and visits are the whole of the last 14 days (a first sync, a changed
+    /// scope): replace what is held. Otherwise only what changed since the cursor.
+    full: bool,
+    /// Households or members changed since the cursor (or the scope did): pull "all".
+    registry_changed: bool,
+    /// With pull "all": the scope's active households.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    households: Option<Vec<vx_store::FieldHousehold>>,
+    /// With pull "all": their active members.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    people: Option<Vec<vx_store::FieldPerson>>,
+    /// The open quarantines (whole).
+    #[schema(value_type = Vec<Object>)]
+    quarantines: Vec<vx_store::FieldQuarantine>,
+    #[schema(value_type = Vec<Object>)]
+    checks: Vec<vx_store::Check>,
+    #[schema(value_type = Vec<Object>)]
+    visits: Vec<vx_store::Visit>,
+    /// Open rounds with the people still to sample (whole).
+    #[schema(value_type = Vec<Object>)]
+    rounds: Vec<vx_store::FieldRound>,
+    /// Programmes with the households still to serve (whole).
+    #[schema(value_type = Vec<Object>)]
+    programmes: Vec<vx_store::FieldProgramme>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct SyncDto {
+    /// Send it with the next sync.
+    cursor: String,
+    /// The server's working day.
+    day: NaiveDate,
+    results: Vec<RecordResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Option<Changes>,
+}
+
+/// Where a phone stands: the sync clock and the audit entry it has seen, and the scope
+/// it was given them for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    clock: i64,
+    audit: i64,
+    scope: String,
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Option<Cursor> {
+        let mut it = s.splitn(4, '.');
+        if it.next()? != "v1" {
+            return None;
+        }
+        let clock = it.next()?.parse().ok()?;
+        let audit = it.next()?.parse().ok()?;
+        let scope = it.next()?.to_string();
+        Some(Cursor {
+            clock,
+            audit,
+            scope,
+        })
+    }
+    fn text(&self) -> String {
+        format!("v1.{}.{}.{}", self.clock, self.audit, self.scope)
+    }
+}
+
+/// The scope as a cursor names it: a changed scope is a full pull.
+fn scope_key(roots: &[Unit]) -> String {
+    let mut codes: Vec<&str> = roots.iter().map(|u| u.code.as_str()).collect();
+    codes.sort_unstable();
+    crate::auth::sha256_hex(&codes.join(","))[..12].to_string()
+}
+
+/// Pushes a phone's queued records, then pulls the scope's changes since its cursor.
+#[utoipa::path(post, path = "/api/v1/sync", tag = "field", request_body = SyncInput,
+    responses((status = 200, body = SyncDto), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn sync(
+    State(st): State<AppState>,
+    ApiViewer(v): ApiViewer,
+    Json(input): Json<SyncInput>,
+) -> Result<Json<SyncDto>, ApiError> {
+    let roots = field_roots(&v)?;
+    if input.push.len() > PUSH_MAX {
+        return Err(AppError::TooLarge(format!(
+            "{} records pushed: at most {PUSH_MAX} per sync",
+            input.push.len()
+        ))
+        .into());
+    }
+    let today = st.config.today();
+    // Read before the pull, so that what changes meanwhile comes with the next one.
+    let clock = st.store.sync_version().await?;
+    let audit = st.store.data_version().await?;
+    let mut results = Vec::with_capacity(input.push.len());
+    for r in &input.push {
+        results.push(push_one(&st, &v, r, today).await?);
+    }
+    let key = scope_key(&roots);
+    let had = input
+        .cursor
+        .as_deref()
+        .and_then(Cursor::parse)
+        .filter(|c| c.scope == key);
+    let changes = if input.pull == PullWhat::None {
+        None
+    } else {
+        let registry_changed = match &had {
+            None => true,
+            Some(c) => st.store.registry_changed_since(c.audit).await?,
+        };
+        let since = had.as_ref().map_or(0, |c| c.clock);
+        let from = today - Duration::days(RECENT_DAYS);
+        let all = input.pull == PullWhat::All;
+        Some(Changes {
+            full: had.is_none(),
+            registry_changed,
+            households: if all {
+                Some(st.store.field_households(&roots).await?)
+            } else {
+                None
+            },
+            people: if all {
+                Some(st.store.field_people(&roots).await.map_err(|e| match e {
+                    StoreError::Invalid(m) => AppError::TooLarge(m),
+                    e => e.into(),
+                })?)
+            } else {
+                None
+            },
+            quarantines: st.store.field_quarantines(&roots, today).await?,
+            checks: st.store.checks_since(&roots, from, since).await?,
+            visits: st.store.visits_since(&roots, from, since).await?,
+            rounds: st.store.field_rounds(&roots, today).await?,
+            programmes: st.store.field_programmes(&roots, today).await?,
+        })
+    };
+    // The registry part of the cursor moves only when the phone took the households
+    // (pull "all") or nothing of them changed: a phone told of a change keeps being told
+    // until it pulls them.
+    let audit_seen = match (&changes, &had) {
+        (Some(c), _) if c.households.is_some() || !c.registry_changed => audit,
+        (_, Some(h)) => h.audit,
+        _ => 0,
+    };
+    let clock_seen = if changes.is_some() {
+        clock
+    } else {
+        had.as_ref().map_or(0, |c| c.clock)
+    };
+    Ok(Json(SyncDto {
+        cursor: Cursor {
+            clock: clock_seen,
+            audit: audit_seen,
+            scope: key,
+        }
+        .text(),
+        day: today,
+        results,
+        changes,
+    }))
+}
+
+fn valid_client_id(s: &str) -> bool {
+    (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Applies one record, or says why not. Errors of the database itself end the sync (the
+/// phone keeps its queue and retries).
+async fn push_one(
+    st: &AppState,
+    v: &Viewer,
+    r: &PushRecord,
+    today: NaiveDate,
+) -> Result<RecordResult, ApiError> {
+    if !valid_client_id(&r.client_id) {
+        return Ok(refusal(
+            &r.client_id,
+            refused(
+                "Mã bản ghi không hợp lệ (cần UUID)",
+                "client_id: expected a UUID (8 to 64 letters, digits or '-')",
+            ),
+        ));
+    }
+    if let Some((user_id, answer)) = st.store.sync_receipt(&r.client_id).await? {
+        if user_id != v.user.id {
+            return Ok(refusal(
+                &r.client_id,
+                refused(
+                    "Mã bản ghi này đã được người khác dùng",
+                    "client_id: used by another user's record",
+                ),
+            ));
+        }
+        let stored: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+        let mut out = RecordResult::new(&r.client_id, "applied");
+        out.repeated = true;
+        out.id = stored["id"].as_i64();
+        out.version = stored["version"].as_i64();
+        return Ok(out);
+    }
+    let receipt = Receipt {
+        client_id: &r.client_id,
+        user_id: v.user.id,
+    };
+    let done = match r.kind.as_str() {
+        "check" => push_check(st, v, r, today, receipt).await,
+        "visit" => push_visit(st, v, r, today, receipt).await,
+        "sample" => push_sample(st, v, r, receipt).await,
+        "aid" => push_aid(st, v, r, today, receipt).await,
+        "person" => push_person(st, v, r, today, receipt).await,
+        other => Err(Pushed::Refused(refused(
+            format!("Loại bản ghi không rõ: {other:?}"),
+            format!("kind {other:?}: expected check, visit, sample, aid or person"),
+        ))),
+    };
+    match done {
+        Ok(result) => Ok(result),
+        Err(Pushed::Refused(why)) => Ok(refusal(&r.client_id, why)),
+        Err(Pushed::Failed(e)) => Err(e),
+    }
+}
+
+fn refusal(client_id: &str, why: Refused) -> RecordResult {
+    RecordResult {
+        reason: Some(why.vi),
+        reason_en: Some(why.en),
+        ..RecordResult::new(client_id, "refused")
+    }
+}
+
+/// Why a record was not applied: the server's answer (kept on the phone) or a failure of
+/// the server itself.
+enum Pushed {
+    Refused(Refused),
+    Failed(ApiError),
+}
+
+impl From<StoreError> for Pushed {
+    fn from(e: StoreError) -> Pushed {
+        match e {
+            StoreError::Invalid(_) | StoreError::Conflict(_) | StoreError::NotFound(_) => {
+                Pushed::Refused(e.into())
+            }
+            other => Pushed::Failed(other.into()),
+        }
+    }
+}
+
+impl From<Refused> for Pushed {
+    fn from(r: Refused) -> Pushed {
+        Pushed::Refused(r)
+    }
+}
+
+type PushResult = Result<RecordResult, Pushed>;
+
+/// The record's fields as `T`, or a refusal naming the field at fault.
+fn fields<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, Refused> {
+    serde_json::from_value(value.clone())
+        .map_err(|e| refused(format!("Dữ liệu không hợp lệ: {e}"), format!("data: {e}")))
+}
+
+fn scope_names(v: &Viewer) -> String {
+    v.user
+        .scope
+        .iter()
+        .map(|u| u.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The household, if the viewer may write for it now.
+async fn household_in_scope(
+    st: &AppState,
+    v: &Viewer,
+    id: i64,
+) -> Result<vx_domain::Household, Pushed> {
+    let h = st.store.household(id).await?.ok_or_else(|| {
+        refused(
+            format!("Không tìm thấy hộ #{id}"),
+            format!("no household #{id}"),
+        )
+    })?;
+    let unit = st.store.unit_by_id(h.unit_id).await?;
+    if !unit.is_some_and(|u| v.access.sees_people_in(&u)) {
+        return Err(refused(
+            format!(
+                "Hộ {} nằm ngoài phạm vi của bạn ({})",
+                h.data.code,
+                scope_names(v)
+            ),
+            format!(
+                "household {} is outside your scope ({})",
+                h.data.code,
+                scope_names(v)
+            ),
+        )
+        .into());
+    }
+    Ok(h)
+}
+
+/// The person, if the viewer may write for them now.
+async fn person_in_scope(st: &AppState, v: &Viewer, id: i64) -> Result<vx_domain::Person, Pushed> {
+    let p = st.store.person(id).await?.ok_or_else(|| {
+        refused(
+            format!("Không tìm thấy người #{id}"),
+            format!("no person #{id}"),
+        )
+    })?;
+    let unit = st.store.unit_by_id(p.unit_id).await?;
+    if !unit.is_some_and(|u| v.access.sees_people_in(&u)) {
+        return Err(refused(
+            format!(
+                "{} (hộ {}) nằm ngoài phạm vi của bạn ({})",
+                p.data.full_name,
+                p.data.household_code,
+                scope_names(v)
+            ),
+            format!(
+                "{} (household {}) is outside your scope ({})",
+                p.data.full_name,
+                p.data.household_code,
+                scope_names(v)
+            ),
+        )
+        .into());
+    }
+    Ok(p)
+}
+
+fn check_json(f: &CheckFields) -> serde_json::Value {
+    serde_json::to_value(f).unwrap_or_default()
+}
+
+async fn push_check(
+    st: &AppState,
+    v: &Viewer,
+    r: &PushRecord,
+    today: NaiveDate,
+    receipt: Receipt<'_>,
+) -> PushResult {
+    let c: NewCheck = fields(&r.data)?;
+    let c = NewCheck {
+        fields: c
+            .fields
+            .parse()
+            .map_err(|e| refused(format!("Dữ liệu không hợp lệ: {e}"), e))?,
+        ..c
+    };
+    let contact = st.store.contact(c.contact_id).await?.ok_or_else(|| {
+        refused(
+            format!("Không tìm thấy cách ly #{}", c.contact_id),
+            format!("no contact #{}", c.contact_id),
+        )
+    })?;
+    person_in_scope(st, v, contact.person_id).await?;
+    let base: Option<CheckFields> = match &r.base {
+        Some(b) if !b.is_null() => Some(fields(b)?),
+        _ => None,
+    };
+    let base = match (r.base_version, &base) {
+        (Some(version), Some(b)) => Some((version, b)),
+        (None, None) => None,
+        _ => {
+            return Err(refused(
+                "Sửa một lần kiểm tra cần cả base_version và base",
+                "an edit needs both base_version and base",
+            )
+            .into())
+        }
+    };
+    match st
+        .store
+        .record_check(&v.user.actor(), &c, base, today, Some(receipt))
+        .await?
+    {
+        CheckWrite::Applied { check, taken } => Ok(RecordResult {
+            merged: taken,
+            ..RecordResult::applied(&r.client_id, check.id, Some(check.version))
+        }),
+        CheckWrite::Conflict {
+            current,
+            fields: names,
+        } => {
+            let mine = check_json(&c.fields);
+            let theirs = check_json(&current.fields);
+            Ok(RecordResult {
+                id: Some(current.id),
+                version: Some(current.version),
+                conflicts: names
+                    .into_iter()
+                    .map(|f| FieldConflict {
+                        field: f,
+                        yours: mine[f].clone(),
+                        theirs: theirs[f].clone(),
+                        by: current.by.clone(),
+                        at: current.at,
+                    })
+                    .collect(),
+                server: Some(theirs),
+                ..RecordResult::new(&r.client_id, "conflict")
+            })
+        }
+    }
+}
+
+async fn push_visit(
+    st: &AppState,
+    v: &Viewer,
+    r: &PushRecord,
+    today: NaiveDate,
+    receipt: Receipt<'_>,
+) -> PushResult {
+    #[derive(Deserialize)]
+    struct In {
+        household_id: i64,
+        day: NaiveDate,
+        outcome: String,
+        #[serde(default)]
+        note: String,
+    }
+    let x: In = fields(&r.data)?;
+    let outcome = VisitOutcome::parse(&x.outcome).ok_or_else(|| {
+        refused(
+            format!("Kết quả thăm không rõ: {:?}", x.outcome),
+            format!("outcome {:?}: expected met, absent or refused", x.outcome),
+        )
+    })?;
+    household_in_scope(st, v, x.household_id).await?;
+    let visit = NewVisit {
+        household_id: x.household_id,
+        day: x.day,
+        outcome,
+        note: x.note,
+    };
+    let saved = st
+        .store
+        .record_visit(&v.user.actor(), &visit, today, Some(receipt))
+        .await?;
+    Ok(RecordResult::applied(
+        &r.client_id,
+        saved.id,
+        Some(saved.version),
+    ))
+}
+
+async fn push_sample(
+    st: &AppState,
+    v: &Viewer,
+    r: &PushRecord,
+    receipt: Receipt<'_>,
+) -> PushResult {
+    #[derive(Deserialize)]
+    struct In {
+        round_id: i64,
+        code: String,
+        members: Vec<i64>,
+        #[serde(default)]
+        laboratory: String,
+        #[serde(default)]
+        taken_at: Option<DateTime<Utc>>,
+    }
+    let x: In = fields(&r.data)?;
+    let code = SampleCode::parse(&x.code)
+        .map_err(|e| refused(format!("Mã mẫu không hợp lệ: {}", x.code), e.to_string()))?;
+    if x.members.is_empty() || x.members.len() > 20 {
+        return Err(refused("Một mẫu gồm 1 đến 20 người", "members: 1 to 20 people").into());
+    }
+    for m in &x.members {
+        person_in_scope(st, v, *m).await?;
+    }
+    // A repeat whose receipt was lost: the same code, round and members is this record.
+    if let Some(s) = st.store.sample_by_code(&code).await? {
+        let mut had = s.members.clone();
+        let mut mine = x.members.clone();
+        had.sort_unstable();
+        mine.sort_unstable();
+        if s.round_id == x.round_id && had == mine {
+            let answer = RecordResult::applied(&r.client_id, s.id, None);
+            st.store
+                .save_sync_receipt(receipt, "sample", &applied_json(&answer))
+                .await?;
+            return Ok(RecordResult {
+                repeated: true,
+                ..answer
+            });
+        }
+    }
+    let new = NewSample {
+        code,
+        round_id: x.round_id,
+        method: SampleMethod::RtPcr,
+        pooled: x.members.len() > 1,
+        high_risk: false,
+        collected_at: x
+            .taken_at
+            .or_else(|| {
+                r.made_at
+                    .as_deref()
+                    .and_then(|m| DateTime::parse_from_rfc3339(m).ok())
+                    .map(|m| m.with_timezone(&Utc))
+            })
+            .unwrap_or_else(Utc::now)
+            .min(Utc::now()),
+        collector: v.user.display_name.clone(),
+        laboratory: if x.laboratory.trim().is_empty() {
+            "—".into()
+        } else {
+            x.laboratory.trim().chars().take(200).collect()
+        },
+        members: x.members,
+        retest_order_id: None,
+    };
+    let s = st.store.create_sample(&v.user.actor(), &new).await?;
+    let answer = RecordResult::applied(&r.client_id, s.id, None);
+    st.store
+        .save_sync_receipt(receipt, "sample", &applied_json(&answer))
+        .await?;
+    Ok(answer)
+}
+
+async fn push_aid(
+    st: &AppState,
+    v: &Viewer,
+    r: &PushRecord,
+    today: NaiveDate,
+    receipt: Receipt<'_>,
+) -> PushResult {
+    #[derive(Deserialize)]
+    struct In {
+        programme_id: i64,
+        household_id: i64,
+        day: NaiveDate,
+        receipt: String,
+    }
+    let x: In = fields(&r.data)?;
+    if x.day > today {
+        return Err(refused(
+            format!("Ngày trao {} sau hôm nay", x.day),
+            format!("day {} is after today", x.day),
+        )
+        .into());
+    }
+    let h = household_in_scope(st, v, x.household_id).await?;
+    let d = NewDistribution {
+        programme_id: x.programme_id,
+        household_id: x.household_id,
+        handed_on: x.day,
+        handed_by: v.user.display_name.clone(),
+        what: String::new(),
+        amount_vnd: None,
+        receipt: x.receipt.trim().chars().take(64).collect(),
+    };
+    match st.store.distribute(&v.user.actor(), &d).await? {
+        Handed::Recorded(found) => {
+            let answer = RecordResult::applied(&r.client_id, found.id, None);
+            st.store
+                .save_sync_receipt(receipt, "aid", &applied_json(&answer))
+                .await?;
+            Ok(answer)
+        }
+        // The same receipt by the same user: this record, whose answer was lost.
+        Handed::Earlier(found)
+            if found.distribution.receipt == d.receipt && found.recorded_by == v.user.username =>
+        {
+            let answer = RecordResult::applied(&r.client_id, found.id, None);
+            st.store
+                .save_sync_receipt(receipt, "aid", &applied_json(&answer))
+                .await?;
+            Ok(RecordResult {
+                repeated: true,
+                ..answer
+            })
+        }
+        Handed::Earlier(found) => Err(refused(
+            format!(
+                "Hộ {} đã nhận hỗ trợ này ngày {} (biên nhận {}, {})",
+                h.data.code,
+                found.distribution.handed_on.format("%d/%m/%Y"),
+                found.distribution.receipt,
+                found.recorded_by
+            ),
+            format!(
+                "household {} was given this programme's aid on {} (receipt {}, {})",
+                h.data.code,
+                found.distribution.handed_on,
+                found.distribution.receipt,
+                found.recorded_by
+            ),
+        )
+        .into()),
+    }
+}
+
+async fn push_person(
+    st: &AppState,
+    v: &Viewer,
+    r: &PushRecord,
+    today: NaiveDate,
+    receipt: Receipt<'_>,
+) -> PushResult {
+    #[derive(Deserialize)]
+    struct In {
+        household_id: i64,
+        full_name: String,
+        birth_year: i64,
+        sex: String,
+        #[serde(default)]
+        relation: String,
+    }
+    let x: In = fields(&r.data)?;
+    let h = household_in_scope(st, v, x.household_id).await?;
+    let bad = |field: &str, e: String| refused(format!("{field}: {e}"), format!("{field}: {e}"));
+    let person = NewPerson {
+        household_code: h.data.code.clone(),
+        full_name: PersonName::parse(&x.full_name).map_err(|e| bad("full_name", e.to_string()))?,
+        birth: Birth::parse(&x.birth_year.to_string(), today)
+            .map_err(|e| bad("birth_year", e.to_string()))?,
+        sex: Sex::parse(&x.sex).map_err(|e| bad("sex", e.to_string()))?,
+        citizen_id: None,
+        phone: None,
+        relation: Relation::parse(if x.relation.is_empty() {
+            "other"
+        } else {
+            &x.relation
+        })
+        .map_err(|e| bad("relation", e.to_string()))?,
+    };
+    // A repeat whose receipt was lost: the same name and birth in the same household.
+    let key = person.natural_key();
+    let existing = st
+        .store
+        .people(&vx_store::PeopleQuery {
+            within: "/".into(),
+            household_id: Some(h.id),
+            limit: 200,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .find(|p| p.data.natural_key() == key);
+    let (p, repeated) = match existing {
+        Some(p) => (p, true),
+        None => (
+            st.store.create_person(&v.user.actor(), &person).await?,
+            false,
+        ),
+    };
+    let answer = RecordResult::applied(&r.client_id, p.id, None);
+    st.store
+        .save_sync_receipt(receipt, "person", &applied_json(&answer))
+        .await?;
+    Ok(RecordResult { repeated, ..answer })
+}
+
+fn applied_json(r: &RecordResult) -> String {
+    serde_json::json!({ "status": "applied", "id": r.id, "version": r.version }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_back_what_they_wrote() {
+        let c = Cursor {
+            clock: 41,
+            audit: 1234,
+            scope: "abc123".into(),
+        };
+        assert_eq!(Cursor::parse(&c.text()), Some(c));
+        for bad in ["", "v1", "v2.1.2.x", "v1.a.2.x", "v1.1.b.x", "v1.1.2"] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+        assert!(valid_client_id("5f0c6b1e-8a4d-4a5e-9c55-2b8e6f1d2a3c"));
+        assert!(!valid_client_id("short"));
+        assert!(!valid_client_id("5f0c6b1e 8a4d"));
+    }
+}
