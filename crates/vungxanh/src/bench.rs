@@ -8,6 +8,7 @@
 mod classify;
 pub mod http;
 mod round;
+mod sync;
 
 use std::time::Instant;
 
@@ -96,6 +97,21 @@ enum BenchWhat {
         /// Seconds of load per page.
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+    },
+    /// Field sync of a stored database (the global `--database`; issue 18): a phone of a
+    /// commune or hamlet pulls its scope from a server just started, pushes queued records
+    /// in one request, pushes them again (receipts), pulls what changed since its cursor;
+    /// `vungxanh serve` as a second process, curl as the phone.
+    Sync {
+        /// Commune or hamlet code.
+        #[arg(long)]
+        unit: String,
+        /// Records queued on the phone (at most 1,000: one sync).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        records: u16,
+        /// The server's day (the demo's is 2021-09-12; default: today).
+        #[arg(long, value_name = "DATE", value_parser = crate::parse_as_of)]
+        as_of: Option<crate::AsOf>,
     },
 }
 
@@ -202,6 +218,28 @@ pub async fn run(args: BenchArgs, database: &str) -> Result<()> {
             let backend = backend_name(&store);
             let run = http_run(&store, database, &unit, seconds).await?;
             print_http(&[(backend.to_string(), run)]);
+            Ok(())
+        }
+        BenchWhat::Sync {
+            unit,
+            records,
+            as_of,
+        } => {
+            let store = crate::open(database).await?;
+            let mut table = Table::default();
+            let backend = backend_name(&store);
+            let day = as_of.and_then(|a| a.0);
+            sync::run(
+                backend,
+                &store,
+                database,
+                &unit,
+                usize::from(records),
+                day,
+                &mut table,
+            )
+            .await?;
+            store.close().await;
             Ok(())
         }
         BenchWhat::Import {

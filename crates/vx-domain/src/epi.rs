@@ -131,6 +131,54 @@ impl TargetGroup {
     }
 }
 
+/// One resident of a hamlet as a round's target group sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    pub household_id: i64,
+    pub birth: crate::Birth,
+    /// In a sample of the round (not a retest).
+    pub sampled: bool,
+}
+
+/// Whom a round targets among a hamlet's active residents, listed by household with the
+/// head first: everyone; people of an age on the round's first day; or one per household
+/// (the head, else the first registered), sampled when any member is
+/// (`sampled_households`, from the round's samples). Workers' campaigns target nobody from
+/// the registry. Indices into `people`, each with whether it counts as sampled.
+pub fn round_targets(
+    target: &TargetGroup,
+    round_start: NaiveDate,
+    people: &[Candidate],
+    sampled_households: &std::collections::HashSet<i64>,
+) -> Vec<(usize, bool)> {
+    match target {
+        TargetGroup::Workers { .. } => Vec::new(),
+        TargetGroup::OnePerHousehold => {
+            let mut seen = std::collections::HashSet::new();
+            people
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| seen.insert(p.household_id))
+                .map(|(i, p)| (i, sampled_households.contains(&p.household_id)))
+                .collect()
+        }
+        TargetGroup::Everyone => people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.sampled))
+            .collect(),
+        TargetGroup::Ages { from, to } => {
+            let ages = AgeBounds::new(*from, *to, round_start);
+            people
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| ages.contains(&p.birth))
+                .map(|(i, p)| (i, p.sampled))
+                .collect()
+        }
+    }
+}
+
 /// The births of people aged `from..=to` on a day, as bounds a database can use: a full
 /// birth date in `(born_after, born_on_or_before]`, or a birth year in `year_min..=year_max`
 /// (ages from a year only are the age reached during the year, as [`Birth::age_on`]).

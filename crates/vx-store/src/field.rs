@@ -9,10 +9,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
+use vx_domain::epi::{round_targets, Candidate};
 use vx_domain::field::{
     merge_check, merge_new, CheckFields, Merge, NewCheck, NewVisit, Temperature, NOTE_MAX,
 };
-use vx_domain::Unit;
+use vx_domain::{Birth, Unit};
 
 use crate::epi::{invalid, not_found};
 use crate::{audit_log, path_end, with_pool, Actor, Result, Store, StoreError};
@@ -489,23 +490,76 @@ impl Store {
         Ok(out)
     }
 
-    /// The rounds open on `day` that target the scope, each with the people of the
-    /// scope's hamlets (or communes without hamlets) still to sample.
+    /// The rounds open on `day` that target the scope, each with the people of the scope
+    /// still to sample (the sampling list's rule, [`round_targets`], over lean rows: one
+    /// query for the residents and one for the round's samples per targeted range).
     pub async fn field_rounds(&self, roots: &[Unit], day: NaiveDate) -> Result<Vec<FieldRound>> {
+        type Row = (i64, i64, Option<NaiveDate>, i64);
         let mut out = Vec::new();
-        let holders = self.household_holders(roots).await?;
         for campaign in self.campaigns().await? {
+            let mut targets = Vec::new();
+            for code in &campaign.data.target_units {
+                if let Some(u) = self.unit(code.as_str()).await? {
+                    targets.push(u);
+                }
+            }
+            // The parts of the scope the campaign targets.
+            let mut ranges = Vec::new();
+            for r in roots {
+                for t in &targets {
+                    if t.contains(r) {
+                        ranges.push(r.path.clone());
+                    } else if r.contains(t) {
+                        ranges.push(t.path.clone());
+                    }
+                }
+            }
+            ranges.sort();
+            ranges.dedup_by(|b, a| b.starts_with(a.as_str()));
+            if ranges.is_empty() {
+                continue;
+            }
             for round in self.rounds(campaign.id).await? {
                 if round.data.start > day || round.data.end < day {
                     continue;
                 }
                 let mut to_sample = Vec::new();
-                for code in &holders {
-                    for (p, sampled) in self.sampling_list(round.id, code).await? {
-                        if !sampled {
-                            to_sample.push(p.id);
-                        }
-                    }
+                for path in &ranges {
+                    let end = path_end(path);
+                    let people: Vec<Row> = with_pool!(self, p => sqlx::query_as(
+                        "SELECT x.id, x.household_id, x.birth_date, CAST(x.birth_year AS BIGINT) FROM units u \
+                         JOIN people x ON x.unit_id = u.id WHERE u.path >= $1 AND u.path < $2 AND x.active \
+                         ORDER BY x.household_id, CASE WHEN x.relation = 'head' THEN 0 ELSE 1 END, x.id",
+                    ).bind(path).bind(&end).fetch_all(p).await?);
+                    let sampled: Vec<(i64, i64)> = with_pool!(self, p => sqlx::query_as(
+                        "SELECT m.person_id, m.household_id FROM sample_members m JOIN units u ON u.id = m.unit_id \
+                         WHERE m.round_id = $1 AND NOT m.retest AND u.path >= $2 AND u.path < $3",
+                    ).bind(round.id).bind(path).bind(&end).fetch_all(p).await?);
+                    let sampled_people: HashSet<i64> = sampled.iter().map(|(p, _)| *p).collect();
+                    let sampled_households: HashSet<i64> =
+                        sampled.iter().map(|(_, h)| *h).collect();
+                    let candidates: Vec<Candidate> = people
+                        .iter()
+                        .map(|&(id, household_id, date, year)| Candidate {
+                            household_id,
+                            birth: match date {
+                                Some(d) => Birth::Date(d),
+                                None => Birth::Year(year as i32),
+                            },
+                            sampled: sampled_people.contains(&id),
+                        })
+                        .collect();
+                    to_sample.extend(
+                        round_targets(
+                            &campaign.data.target,
+                            round.data.start,
+                            &candidates,
+                            &sampled_households,
+                        )
+                        .into_iter()
+                        .filter(|(_, sampled)| !sampled)
+                        .map(|(i, _)| people[i].0),
+                    );
                 }
                 if !to_sample.is_empty() {
                     out.push(FieldRound {
@@ -522,19 +576,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The codes of the units under `roots` that hold households themselves.
-    async fn household_holders(&self, roots: &[Unit]) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for r in roots {
-            let rows: Vec<(String,)> = with_pool!(self, p => sqlx::query_as(
-                "SELECT DISTINCT u.code FROM units u JOIN households h ON h.unit_id = u.id \
-                 WHERE u.path >= $1 AND u.path < $2 ORDER BY u.code",
-            ).bind(&r.path).bind(path_end(&r.path)).fetch_all(p).await?);
-            out.extend(rows.into_iter().map(|(c,)| c));
-        }
-        Ok(out)
-    }
-
     /// The support programmes reaching the scope, each with the households of the scope
     /// eligible on `day` and not yet served.
     pub async fn field_programmes(
@@ -547,13 +588,10 @@ impl Store {
             let mut households = Vec::new();
             let mut seen = HashSet::new();
             for r in roots {
+                // The households of the scope or of the programme's unit, whichever is
+                // inside the other (none when they are apart).
                 for e in self.eligible_households(&g, r, day).await? {
-                    let inside = self
-                        .unit_by_id(e.unit_id)
-                        .await?
-                        .is_some_and(|u| u.path.starts_with(&r.path));
-                    if inside
-                        && !e.rules.is_empty()
+                    if !e.rules.is_empty()
                         && e.distribution.is_none()
                         && seen.insert(e.household_id)
                     {

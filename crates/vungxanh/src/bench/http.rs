@@ -81,12 +81,75 @@ pub async fn viewer(store: &Store, code: &str) -> Result<String> {
     Ok(format!("vx_session={token}"))
 }
 
-struct Server(Child);
+/// `vungxanh serve` as a second process; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// host:port
+    pub host: String,
+    /// From spawning the process to the first `/healthz` answer.
+    pub ready_secs: f64,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `vungxanh serve` on `database` (with `extra` arguments of `serve`) on a free
+    /// port and waits for its `/healthz`.
+    pub fn start(database: &str, extra: &[&str]) -> Result<Server> {
+        let started = Instant::now();
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--database", database, "serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the server")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut server = Server {
+            child,
+            host: String::new(),
+            ready_secs: 0.0,
+        };
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .context("reading the server's address")?;
+        server.host = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .with_context(|| format!("no address in {line:?}"))?
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        loop {
+            if get(&server.host, "/healthz", "").is_ok_and(|status| status == 200) {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("the server did not answer /healthz within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server.ready_secs = started.elapsed().as_secs_f64();
+        Ok(server)
+    }
+
+    /// Peak resident memory (VmHWM), MiB.
+    pub fn peak_mib(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .context("reading the server's memory")?;
+        let peak_kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .context("no VmHWM")?;
+        Ok(peak_kib / 1024.0)
     }
 }
 
@@ -103,37 +166,10 @@ pub fn run(database: &str, cookie: &str, pages: &[Page], seconds: u32) -> Result
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed (apt-get install wrk)");
     }
-    let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["--database", database, "serve", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting the server")?;
-    let stdout = child.stdout.take().context("server stdout")?;
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .context("reading the server's address")?;
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .with_context(|| format!("no address in {line:?}"))?
-        .trim_end_matches('/')
-        .to_string();
-    let host = base.trim_start_matches("http://").to_string();
-    loop {
-        if get(&host, "/healthz", "").is_ok_and(|status| status == 200) {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("the server did not answer /healthz within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let ready_secs = started.elapsed().as_secs_f64();
+    let server = Server::start(database, &[])?;
+    let host = server.host.clone();
+    let base = format!("http://{host}");
+    let ready_secs = server.ready_secs;
     let mut loads = Vec::new();
     for Page { path, cold } in pages {
         // One request first: a page that does not answer 200 is not worth loading. A cold
@@ -168,18 +204,12 @@ pub fn run(database: &str, cookie: &str, pages: &[Page], seconds: u32) -> Result
         }
         loads.push(load);
     }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.0.id()))
-        .context("reading the server's memory")?;
-    let peak_kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .context("no VmHWM")?;
+    let peak_mib = server.peak_mib()?;
     drop(server);
     Ok(HttpRun {
         ready_secs,
         loads,
-        peak_mib: peak_kib / 1024.0,
+        peak_mib,
     })
 }
 

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 use vx_domain::epi::{
-    epi_day, in_force, AgeBounds, Campaign, CoverageRow, LabResult, NewCampaign, NewRound,
-    NewSample, PersonRef, Round, Sample, SampleCode, SampleMethod, SampleResult, SampleRow,
-    TargetGroup,
+    epi_day, in_force, round_targets, AgeBounds, Campaign, Candidate, CoverageRow, LabResult,
+    NewCampaign, NewRound, NewSample, PersonRef, Round, Sample, SampleCode, SampleMethod,
+    SampleResult, SampleRow, TargetGroup,
 };
 use vx_domain::{fold, Birth, Person, Relation, Unit, UnitCode};
 
@@ -525,35 +525,25 @@ impl Store {
                     b.id,
                 ))
         });
-        let out = match &campaign.data.target {
-            TargetGroup::OnePerHousehold => {
-                let mut seen = HashSet::new();
-                people
-                    .into_iter()
-                    .filter(|p| seen.insert(p.household_id))
-                    .map(|p| {
-                        let s = sampled_households.contains(&p.household_id);
-                        (p, s)
-                    })
-                    .collect()
-            }
-            target => {
-                let ages = match target {
-                    TargetGroup::Ages { from, to } => {
-                        Some(AgeBounds::new(*from, *to, round.data.start))
-                    }
-                    _ => None,
-                };
-                people
-                    .into_iter()
-                    .filter(|p| ages.is_none_or(|a| a.contains(&p.data.birth)))
-                    .map(|p| {
-                        let s = sampled_people.contains(&p.id);
-                        (p, s)
-                    })
-                    .collect()
-            }
-        };
+        let candidates: Vec<Candidate> = people
+            .iter()
+            .map(|p| Candidate {
+                household_id: p.household_id,
+                birth: p.data.birth,
+                sampled: sampled_people.contains(&p.id),
+            })
+            .collect();
+        let picked = round_targets(
+            &campaign.data.target,
+            round.data.start,
+            &candidates,
+            &sampled_households,
+        );
+        let mut people: Vec<Option<Person>> = people.into_iter().map(Some).collect();
+        let out = picked
+            .into_iter()
+            .filter_map(|(i, sampled)| people[i].take().map(|p| (p, sampled)))
+            .collect();
         Ok(out)
     }
 

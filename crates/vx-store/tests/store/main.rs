@@ -4,6 +4,7 @@
 
 mod duplicates;
 mod epi;
+mod field;
 mod identity;
 mod ops;
 mod zones;
