@@ -208,6 +208,7 @@ table! {
     NavResults => "Nhập kết quả xét nghiệm", "Upload test results";
     NavAudit => "Nhật ký thay đổi", "Audit log";
     NavOps => "Điều hành", "Operations";
+    NavField => "Thực địa (ngoại tuyến)", "Field app (offline)";
     UnitPublic => "Trang công khai", "Public page";
     MyUnits => "Đơn vị của tôi", "My units";
     Units => "Đơn vị hành chính", "Administrative units";

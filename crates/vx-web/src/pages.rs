@@ -247,7 +247,8 @@ pub fn layout(ctx: &Ctx, viewer: Option<&Viewer>, title: &str, body: Markup) -> 
 
 /// What each role may use, in the header of every page: units, work lists, screening and
 /// operations for the roles that see units; the results upload for laboratories, communes and
-/// administrators; the audit log for administrators.
+/// administrators; the offline field app for communes and hamlets; the audit log for
+/// administrators.
 fn main_nav(ctx: &Ctx, v: &Viewer) -> Markup {
     use vx_domain::Role;
     let role = v.user.role;
@@ -263,6 +264,10 @@ fn main_nav(ctx: &Ctx, v: &Viewer) -> Markup {
             }
             @if matches!(role, Role::Laboratory | Role::Commune | Role::Admin) {
                 a href="/results/upload" { (ctx.t(T::NavResults)) } " "
+            }
+            // the offline app of the teams that visit households (docs/field.md)
+            @if matches!(role, Role::Commune | Role::Hamlet) {
+                a href="/field/" { (ctx.t(T::NavField)) } " "
             }
             @if role == Role::Admin {
                 a href="/admin/audit" { (ctx.t(T::NavAudit)) }

@@ -58,8 +58,8 @@ async fn each_role_menu_lists_what_it_may_use_and_each_link_opens() {
         ("admin",     &["/", "/worklists", "/campaigns", "/ops", "/results/upload", "/admin/audit"]),
         ("tinh",      &["/", "/worklists", "/campaigns", "/ops"]),
         ("huyen",     &["/", "/worklists", "/campaigns", "/ops"]),
-        ("xa",        &["/", "/worklists", "/campaigns", "/ops", "/results/upload"]),
-        ("ap",        &["/", "/worklists", "/campaigns", "/ops"]),
+        ("xa",        &["/", "/worklists", "/campaigns", "/ops", "/results/upload", "/field/"]),
+        ("ap",        &["/", "/worklists", "/campaigns", "/ops", "/field/"]),
         ("xetnghiem", &["/results/upload"]),
     ];
     each_backend(|ts| async move {
