@@ -19,6 +19,11 @@
 //! [`tokio::sync::OnceCell`] and answer with its page. If the drawer's request is dropped
 //! mid-way, a waiter takes over; if the answer is not one to keep (an error, a cookie
 //! set), each waiter draws its own.
+//!
+//! Values that depend on a key alone and not on who asks — a scope's day of field work,
+//! the same for every phone of the scope — are kept by that key and version
+//! ([`Cache::shared`]), also drawn once for the requests that miss together. Only a
+//! handler that has checked the viewer's right to the key may ask for it.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -141,8 +146,15 @@ pub(crate) struct Cache {
     pages: Mutex<Generation<PageKey, Page>>,
     /// Drawings in progress by (credential, address) and data version.
     flights: Mutex<HashMap<(PageKey, i64), Flight>>,
+    /// Values by key, each at the data version it was computed for.
+    shared: Mutex<HashMap<String, (i64, SharedSlot)>>,
     metrics: Arc<Metrics>,
 }
+
+type SharedSlot = Arc<OnceCell<Arc<dyn std::any::Any + Send + Sync>>>;
+
+/// The most keys [`Cache::shared`] keeps (the scopes served at once); beyond, it starts over.
+const SHARED_KEYS: usize = 512;
 
 impl Cache {
     pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
@@ -150,12 +162,57 @@ impl Cache {
             credentials: Mutex::new(Generation::new(CREDENTIALS)),
             pages: Mutex::new(Generation::new(PAGE_BYTES)),
             flights: Mutex::new(HashMap::new()),
+            shared: Mutex::new(HashMap::new()),
             metrics,
         }
     }
 }
 
 impl Cache {
+    /// The value of `key` at data `version`, from memory or computed by `load` once for all
+    /// the requests that ask meanwhile (a failed load is not kept: the next one tries
+    /// again). A request at an older version than the kept one computes its own.
+    pub(crate) async fn shared<T, F, Fut, E>(
+        &self,
+        key: String,
+        version: i64,
+        load: F,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let slot = {
+            let mut slots = lock(&self.shared);
+            match slots.get(&key) {
+                Some((v, slot)) if *v == version => Some(slot.clone()),
+                Some((v, _)) if *v > version => None,
+                _ => {
+                    if slots.len() >= SHARED_KEYS {
+                        slots.clear();
+                    }
+                    let slot = SharedSlot::default();
+                    slots.insert(key, (version, slot.clone()));
+                    Some(slot)
+                }
+            }
+        };
+        let Some(slot) = slot else {
+            return load().await.map(Arc::new);
+        };
+        let value = slot
+            .get_or_try_init(|| async {
+                let v: Arc<dyn std::any::Any + Send + Sync> = Arc::new(load().await?);
+                Ok::<_, E>(v)
+            })
+            .await?
+            .clone();
+        Ok(value
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("one type per shared key")))
+    }
+
     /// The viewer of a credential (a session token's or an API token's hash, with a
     /// prefix telling which), from memory or from `load`.
     pub(crate) async fn viewer<F, Fut>(

@@ -310,6 +310,13 @@ impl From<StoreError> for Refused {
     }
 }
 
+/// A scope's work of the day, the same for each of its phones.
+struct DayWork {
+    quarantines: Vec<vx_store::FieldQuarantine>,
+    rounds: Vec<vx_store::FieldRound>,
+    programmes: Vec<vx_store::FieldProgramme>,
+}
+
 /// The scope's changes.
 #[derive(Debug, Serialize, ToSchema)]
 struct Changes {
@@ -413,6 +420,12 @@ async fn sync(
     for r in &input.push {
         results.push(push_one(&st, &v, r, today).await?);
     }
+    // The version the day's work is read at: this request's own writes included.
+    let version = if results.iter().any(|r| r.status == "applied" && !r.repeated) {
+        st.store.data_version().await?
+    } else {
+        v.data_version
+    };
     let key = scope_key(&roots);
     let had = input
         .cursor
@@ -429,6 +442,18 @@ async fn sync(
         let since = had.as_ref().map_or(0, |c| c.clock);
         let from = today - Duration::days(RECENT_DAYS);
         let all = input.pull == PullWhat::All;
+        // The same for every phone of the scope: drawn once per data version (64 phones
+        // at seven in the morning ask for it together).
+        let work = st
+            .cache
+            .shared(format!("field-work:{key}:{today}"), version, || async {
+                Ok::<_, ApiError>(DayWork {
+                    quarantines: st.store.field_quarantines(&roots, today).await?,
+                    rounds: st.store.field_rounds(&roots, today).await?,
+                    programmes: st.store.field_programmes(&roots, today).await?,
+                })
+            })
+            .await?;
         Some(Changes {
             full: had.is_none(),
             registry_changed,
@@ -445,11 +470,11 @@ async fn sync(
             } else {
                 None
             },
-            quarantines: st.store.field_quarantines(&roots, today).await?,
+            quarantines: work.quarantines.clone(),
             checks: st.store.checks_since(&roots, from, since).await?,
             visits: st.store.visits_since(&roots, from, since).await?,
-            rounds: st.store.field_rounds(&roots, today).await?,
-            programmes: st.store.field_programmes(&roots, today).await?,
+            rounds: work.rounds.clone(),
+            programmes: work.programmes.clone(),
         })
     };
     // The registry part of the cursor moves only when the phone took the households
