@@ -8,12 +8,13 @@
 //! refuses is answered with its reason, never dropped: the phone keeps it.
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header;
+use axum::http::{header, Extensions, HeaderMap, StatusCode, Version};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use utoipa::{OpenApi, ToSchema};
 use vx_domain::epi::{NewSample, SampleCode, SampleMethod};
 use vx_domain::field::{CheckFields, NewCheck, NewVisit, VisitOutcome};
@@ -67,7 +68,16 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         // A phone on a slow network: a hamlet's first pull (~2,300 people) is ~400 KB of
         // JSON and ~60 KB gzipped.
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Errors are not compressed: the outer layer rewrites API errors' bodies.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                DefaultPredicate::new().and(
+                    |status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| {
+                        status.is_success()
+                    },
+                ),
+            ),
+        )
 }
 
 pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
@@ -124,6 +134,8 @@ struct SessionDto {
     csrf: String,
     /// The server's working day.
     day: NaiveDate,
+    /// The language the user chose on the site (vi or en).
+    lang: &'static str,
 }
 
 /// The roles the app is for: those that see households and people.
@@ -143,6 +155,7 @@ fn field_roots(v: &Viewer) -> Result<Vec<Unit>, ApiError> {
     responses((status = 200, body = SessionDto), (status = 403, body = ErrorBody)))]
 async fn session(
     State(st): State<AppState>,
+    axum::Extension(chosen): axum::Extension<crate::i18n::Lang>,
     ApiViewer(v): ApiViewer,
 ) -> Result<Json<SessionDto>, ApiError> {
     field_roots(&v)?;
@@ -162,6 +175,7 @@ async fn session(
             .collect(),
         csrf: v.csrf().to_string(),
         day: st.config.today(),
+        lang: chosen.code(),
     }))
 }
 
@@ -190,6 +204,7 @@ struct SyncInput {
     pull: PullWhat,
     /// Queued records, oldest first (at most 1,000).
     #[serde(default)]
+    #[schema(max_items = 1000)]
     push: Vec<PushRecord>,
 }
 
@@ -204,23 +219,40 @@ struct PushRecord {
     made_at: Option<String>,
     /// The record's fields (see docs/field.md).
     #[schema(value_type = Object)]
-    data: serde_json::Value,
+    data: serde_json::Map<String, serde_json::Value>,
     /// An edit of a check: the version the phone had.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_number")]
     base_version: Option<i64>,
     /// An edit of a check: its fields as they were at `base_version`.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
-    base: Option<serde_json::Value>,
+    base: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// An integer as JSON writes it: `57`, or `57.0` (a JSON Schema integer too).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let n: Option<serde_json::Number> = Option::deserialize(d)?;
+    match n {
+        None => Ok(None),
+        Some(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{n}: expected a whole number"))),
+    }
 }
 
 /// A field changed on both sides.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 struct FieldConflict {
     field: &'static str,
-    #[schema(value_type = Object)]
+    /// The phone's value (a number, text, a boolean or null).
     yours: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// The server's value.
     theirs: serde_json::Value,
     /// Who made the server's value, and when.
     by: String,
@@ -598,8 +630,10 @@ impl From<Refused> for Pushed {
 type PushResult = Result<RecordResult, Pushed>;
 
 /// The record's fields as `T`, or a refusal naming the field at fault.
-fn fields<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, Refused> {
-    serde_json::from_value(value.clone())
+fn fields<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Map<String, serde_json::Value>,
+) -> Result<T, Refused> {
+    serde_json::from_value(serde_json::Value::Object(value.clone()))
         .map_err(|e| refused(format!("Dữ liệu không hợp lệ: {e}"), format!("data: {e}")))
 }
 
@@ -699,8 +733,8 @@ async fn push_check(
     })?;
     person_in_scope(st, v, contact.person_id).await?;
     let base: Option<CheckFields> = match &r.base {
-        Some(b) if !b.is_null() => Some(fields(b)?),
-        _ => None,
+        Some(b) => Some(fields(b)?),
+        None => None,
     };
     let base = match (r.base_version, &base) {
         (Some(version), Some(b)) => Some((version, b)),

@@ -7,10 +7,14 @@
 const VERSION = 'vx-field-shell-1';
 const SHELL = ['/field/', '/field/app.js', '/field/field.css', '/field/manifest.webmanifest', '/field/icon.svg'];
 
-/** The whole shell from the network, stored only if every file came. */
+/** The whole shell from the network, stored only if every file came. Each body is read as
+ * it comes: bodies left unread hold their connections, and the last files then never come. */
 async function refresh() {
-  const got = await Promise.all(SHELL.map((u) => fetch(new Request(u, { cache: 'no-cache', credentials: 'same-origin' }))));
-  if (got.some((r) => !r.ok)) throw new Error('shell incomplete');
+  const got = await Promise.all(SHELL.map(async (u) => {
+    const r = await fetch(new Request(u, { cache: 'no-cache', credentials: 'same-origin' }));
+    if (!r.ok) throw new Error(`${u}: ${r.status}`);
+    return new Response(await r.blob(), { status: r.status, statusText: r.statusText, headers: r.headers });
+  }));
   const c = await caches.open(VERSION);
   await Promise.all(got.map((r, i) => c.put(SHELL[i], r)));
 }

@@ -216,6 +216,7 @@ async fn a_phone_pulls_its_scope_and_no_more_personal_data_than_the_tasks_need()
         let (_, me) = get(app, &ap, "/api/v1/sync/session").await;
         assert_eq!(me["role"], "hamlet");
         assert_eq!(me["day"], DAY);
+        assert_eq!(me["lang"], "vi");
         assert_eq!(me["scope"][0]["code"], "2884601");
 
         let (status, body) =
