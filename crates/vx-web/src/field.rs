@@ -18,7 +18,7 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use utoipa::{OpenApi, ToSchema};
 use vx_domain::epi::{NewSample, SampleCode, SampleMethod};
 use vx_domain::field::{CheckFields, NewCheck, NewVisit, VisitOutcome};
-use vx_domain::{Birth, NewPerson, PersonName, Relation, Sex, Unit};
+use vx_domain::{Birth, NewPerson, PersonName, Relation, Role, Sex, Unit};
 use vx_store::ops::{Handed, NewDistribution};
 use vx_store::{CheckWrite, Receipt, StoreError};
 
@@ -138,12 +138,13 @@ struct SessionDto {
     lang: &'static str,
 }
 
-/// The roles the app is for: those that see households and people.
+/// The roles the app is for: the commune's and the hamlet's teams, whose scope a phone can
+/// hold (an administrator's or a district's would be a province of people).
 fn field_roots(v: &Viewer) -> Result<Vec<Unit>, ApiError> {
     let roots = scope::people_roots(v);
-    if roots.is_empty() {
+    if !matches!(v.user.role, Role::Commune | Role::Hamlet) || roots.is_empty() {
         return Err(AppError::Forbidden(
-            "the field app is for teams that see households and people",
+            "the field app is for commune and hamlet teams (their scope is what a phone holds)",
         )
         .into());
     }

@@ -280,8 +280,8 @@ async fn a_phone_pulls_its_scope_and_no_more_personal_data_than_the_tasks_need()
         });
         assert_eq!(body["changes"]["quarantines"].as_array().unwrap().len(), 2);
 
-        // Roles that see no households have no field app; no credential is 401.
-        for user in ["huyen", "xetnghiem"] {
+        // The app is the commune's and the hamlet's (a phone holds their scope); no credential is 401.
+        for user in ["admin", "tinh", "huyen", "xetnghiem"] {
             let s = app.login(user).await;
             let (status, _) = get(app, &s, "/api/v1/sync/session").await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
