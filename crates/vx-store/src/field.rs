@@ -421,7 +421,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The open quarantines of the scope on `day` (begun, not closed).
+    /// The quarantines of the scope open on `day`: begun, and not closed by then (a server
+    /// serving an earlier day than the data's last sees them as they were that day).
     pub async fn field_quarantines(
         &self,
         roots: &[Unit],
@@ -433,7 +434,7 @@ impl Store {
             let rows: Vec<Row> = with_pool!(self, p => sqlx::query_as(
                 "SELECT c.id, c.person_id, x.household_id, c.level, c.place, c.start_date, c.end_date, c.test_days \
                  FROM units u JOIN contacts c ON c.unit_id = u.id JOIN people x ON x.id = c.person_id \
-                 WHERE u.path >= $1 AND u.path < $2 AND c.status = 'open' AND c.start_date <= $3 \
+                 WHERE u.path >= $1 AND u.path < $2 AND c.start_date <= $3 AND (c.closed_on IS NULL OR c.closed_on > $3) \
                  ORDER BY c.end_date, c.id",
             ).bind(&r.path).bind(path_end(&r.path)).bind(day).fetch_all(p).await?);
             out.extend(rows.into_iter().map(|r| FieldQuarantine {

@@ -556,6 +556,10 @@ async fn a_phone_pulls_only_what_changed_since_its_cursor() {
         assert_eq!(all["changes"]["people"].as_array().unwrap().len(), 2);
         let (_, after) = sync(app, &ap, json!({"cursor": all["cursor"], "pull": "today"})).await;
         assert_eq!(after["changes"]["registry_changed"], false);
+        // A quarantine ended after the server's day was still open that day.
+        app.store.end_quarantine(&Actor::system("test"), f.f1_a, "2021-09-25".parse().unwrap()).await.unwrap();
+        let (_, later) = sync(app, &ap, json!({"cursor": after["cursor"], "pull": "today"})).await;
+        assert_eq!(later["changes"]["quarantines"][0]["contact_id"], f.f1_a);
         // A cursor that is not one is a first sync.
         let (status, body) = sync(app, &ap, json!({"cursor": "v9.nonsense", "pull": "today"})).await;
         assert_eq!(status, StatusCode::OK);
