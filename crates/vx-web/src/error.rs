@@ -24,6 +24,11 @@ pub enum AppError {
     TooLarge(String),
     /// A body of a type the operation does not take.
     UnsupportedType(String),
+    /// More requests than a user may make in a while: try again after `retry_after` seconds.
+    TooMany {
+        why: String,
+        retry_after: u64,
+    },
     Internal(String),
 }
 
@@ -51,6 +56,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +101,10 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.0.status();
+        let retry_after = match &self.0 {
+            AppError::TooMany { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let body = match self.0 {
             AppError::NotFound { field } => ErrorBody {
                 error: "not found".into(),
@@ -129,7 +139,8 @@ impl IntoResponse for ApiError {
             },
             AppError::BadRequest(msg)
             | AppError::TooLarge(msg)
-            | AppError::UnsupportedType(msg) => ErrorBody {
+            | AppError::UnsupportedType(msg)
+            | AppError::TooMany { why: msg, .. } => ErrorBody {
                 error: msg,
                 field: None,
                 errors: vec![],
@@ -144,6 +155,11 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -107,6 +107,7 @@ impl IntoResponse for FhirError {
             AppError::BadRequest(m) => ("invalid", m.clone()),
             AppError::TooLarge(m) => ("too-costly", m.clone()),
             AppError::UnsupportedType(m) => ("not-supported", m.clone()),
+            AppError::TooMany { why, .. } => ("throttled", why.clone()),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ("exception", "internal error".to_string())

@@ -31,6 +31,9 @@ use crate::state::AppState;
 pub const PUSH_MAX: usize = 1_000;
 /// The largest sync body.
 pub const SYNC_BODY_MAX: usize = 4 * 1024 * 1024;
+/// Syncs a user may make in a minute (a phone: when the network returns, every minute while
+/// online, and when asked).
+pub const SYNCS_PER_MINUTE: u32 = 30;
 /// How far back checks and visits are pulled.
 const RECENT_DAYS: i64 = 14;
 
@@ -39,27 +42,27 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/field", get(|| async { Redirect::permanent("/field/") }))
         .route(
             "/field/",
-            get(|| async { asset("text/html; charset=utf-8", INDEX) }),
+            get(|h: HeaderMap| async move { asset(&h, "text/html; charset=utf-8", INDEX) }),
         )
         .route(
             "/field/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+            get(|h: HeaderMap| async move { asset(&h, "text/javascript; charset=utf-8", APP_JS) }),
         )
         .route(
             "/field/sw.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SW_JS) }),
+            get(|h: HeaderMap| async move { asset(&h, "text/javascript; charset=utf-8", SW_JS) }),
         )
         .route(
             "/field/field.css",
-            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+            get(|h: HeaderMap| async move { asset(&h, "text/css; charset=utf-8", CSS) }),
         )
         .route(
             "/field/manifest.webmanifest",
-            get(|| async { asset("application/manifest+json", MANIFEST) }),
+            get(|h: HeaderMap| async move { asset(&h, "application/manifest+json", MANIFEST) }),
         )
         .route(
             "/field/icon.svg",
-            get(|| async { asset("image/svg+xml", ICON) }),
+            get(|h: HeaderMap| async move { asset(&h, "image/svg+xml", ICON) }),
         )
         .route("/api/v1/sync/session", get(session))
         .route(
@@ -101,16 +104,24 @@ const MANIFEST: &str = include_str!("../assets/field/manifest.webmanifest");
 const ICON: &str = include_str!("../assets/field/icon.svg");
 
 /// The app's files: revalidated on each load while online (the service worker keeps them
-/// for offline use), so a new binary's app reaches phones on their next visit.
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response()
+/// for offline use), so a new binary's app reaches phones on their next visit; a file the
+/// phone has is answered 304 by its strong ETag.
+fn asset(request: &HeaderMap, content_type: &'static str, body: &'static str) -> Response {
+    let etag = format!("\"{}\"", &crate::auth::sha256_hex(body)[..20]);
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let headers = [
+        (header::CONTENT_TYPE, content_type.to_string()),
+        (header::CACHE_CONTROL, "no-cache".to_string()),
+        (header::ETAG, etag),
+    ];
+    if fresh {
+        (StatusCode::NOT_MODIFIED, headers).into_response()
+    } else {
+        (headers, body).into_response()
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -438,6 +449,14 @@ async fn sync(
     Json(input): Json<SyncInput>,
 ) -> Result<Json<SyncDto>, ApiError> {
     let roots = field_roots(&v)?;
+    st.sync_limit
+        .check(v.user.id)
+        .map_err(|retry_after| AppError::TooMany {
+            why: format!(
+                "more than {SYNCS_PER_MINUTE} syncs in a minute: try again in {retry_after} s"
+            ),
+            retry_after,
+        })?;
     if input.push.len() > PUSH_MAX {
         return Err(AppError::TooLarge(format!(
             "{} records pushed: at most {PUSH_MAX} per sync",

@@ -36,6 +36,7 @@ mod field;
 mod i18n;
 mod identity;
 mod input;
+mod limit;
 mod openapi;
 mod ops;
 mod pages;
@@ -52,6 +53,7 @@ pub use cache::Metrics;
 pub use dhis2_push::{
     parse_dhis2_server, push_dhis2, Dhis2Credentials, PushError, PushReport, Url,
 };
+pub use field::SYNCS_PER_MINUTE;
 pub use i18n::Lang;
 pub use situation::report::{daily_report, neutralise, DailyReport};
 pub use state::WebConfig;
@@ -65,6 +67,10 @@ pub fn router(store: Store, config: WebConfig) -> Router {
         config: Arc::new(config),
         cache,
         uploads: progress::Uploads::default(),
+        sync_limit: Arc::new(limit::PerUser::new(
+            field::SYNCS_PER_MINUTE,
+            std::time::Duration::from_secs(60),
+        )),
     };
     Router::new()
         .merge(openapi::routes())

@@ -60,6 +60,8 @@ pub(crate) struct AppState {
     pub cache: Arc<cache::Cache>,
     /// Progress of the uploads pages follow (`/results/upload/progress.json`).
     pub uploads: crate::progress::Uploads,
+    /// Syncs per user and minute (`POST /api/v1/sync`).
+    pub sync_limit: Arc<crate::limit::PerUser>,
 }
 
 pub(crate) const LANG_COOKIE: &str = "lang";

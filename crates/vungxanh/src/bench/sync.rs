@@ -26,8 +26,8 @@ struct Answer {
     bytes: u64,
 }
 
-/// A phone of the unit: a user of the unit's level scoped to it, and a live session.
-async fn phone(store: &Store, code: &str) -> Result<(String, String)> {
+/// Phone `n` of the unit: a user of the unit's level scoped to it, and a live session.
+async fn phone(store: &Store, code: &str, n: usize) -> Result<(String, String)> {
     let unit = store
         .unit(code)
         .await?
@@ -40,7 +40,7 @@ async fn phone(store: &Store, code: &str) -> Result<(String, String)> {
             other.as_str()
         ),
     };
-    let username = format!("bench.field.{}", role.as_str());
+    let username = format!("bench.field.{}.{n}", role.as_str());
     let scope = [UnitCode::parse(code)?];
     let user = match store.user_by_username(&username).await? {
         Some(_) => {
@@ -64,9 +64,9 @@ async fn phone(store: &Store, code: &str) -> Result<(String, String)> {
                 .await?
         }
     };
-    let token = format!("bench-field-{}-{}", std::process::id(), user.id);
+    let token = format!("bench-field-{}-{}-{n}", std::process::id(), user.id);
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let csrf = format!("bench-csrf-{}", std::process::id());
+    let csrf = format!("bench-csrf-{}-{n}", std::process::id());
     store
         .create_session(
             user.id,
@@ -138,7 +138,12 @@ pub async fn run(
     day: Option<NaiveDate>,
     table: &mut Table,
 ) -> Result<()> {
-    let (cookie, csrf) = phone(store, code).await?;
+    let (cookie, csrf) = phone(store, code, 0).await?;
+    // 64 more phones, one user each (a user may sync 30 times a minute).
+    let mut phones = Vec::with_capacity(64);
+    for n in 1..=64 {
+        phones.push(phone(store, code, n).await?);
+    }
     let unit = store.unit(code).await?.context("no unit")?;
     let households = store.field_households(std::slice::from_ref(&unit)).await?;
     if households.is_empty() {
@@ -250,9 +255,10 @@ pub async fn run(
     ));
     // 64 phones at once (seven in the morning): each its day's work from no cursor.
     let started = std::time::Instant::now();
-    let phones: Vec<_> = (0..64)
-        .map(|_| {
-            let (host, cookie, csrf) = (host.clone(), cookie.clone(), csrf.clone());
+    let phones: Vec<_> = phones
+        .into_iter()
+        .map(|(cookie, csrf)| {
+            let host = host.clone();
             std::thread::spawn(move || {
                 post(
                     &host,

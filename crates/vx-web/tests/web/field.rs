@@ -322,6 +322,15 @@ async fn a_phone_pulls_its_scope_and_no_more_personal_data_than_the_tasks_need()
                     .starts_with(kind),
                 "{path}"
             );
+            // The phone's copy is answered 304.
+            let etag = r.headers()["etag"].to_str().unwrap().to_string();
+            let again = Client::new()
+                .get(app.url(path))
+                .header("if-none-match", &etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
         }
     })
     .await;
@@ -597,6 +606,22 @@ async fn a_revoked_session_and_hostile_bodies_are_refused_and_nothing_is_half_ap
             assert!(!x["reason"].as_str().unwrap().is_empty());
         }
         assert!(app.store.visits_since(&[app.store.unit("28846").await.unwrap().unwrap()], DAY.parse().unwrap(), 0).await.unwrap().is_empty());
+        // A client that loops is told to wait; another user is not slowed.
+        let xa = phone(app, "xa").await;
+        let mut statuses = Vec::new();
+        for _ in 0..40 {
+            let r = xa.client.post(app.url("/api/v1/sync")).header("x-csrf-token", &xa.csrf)
+                .json(&json!({"cursor": null, "pull": "none"})).send().await.unwrap();
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=60).contains(&wait));
+            }
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), vx_web::SYNCS_PER_MINUTE as usize, "{statuses:?}");
+        assert!(statuses[vx_web::SYNCS_PER_MINUTE as usize..].iter().all(|s| *s == 429));
+        let (status, _) = sync(app, &ap, json!({"cursor": null, "pull": "none"})).await;
+        assert_eq!(status, StatusCode::OK);
         // The phone is lost: the user's sessions are ended; its next sync is refused.
         let (user, _) = app.store.user_by_username("ap").await.unwrap().unwrap();
         app.store.revoke_sessions(&Actor::system("test"), user.id).await.unwrap();
