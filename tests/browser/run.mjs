@@ -296,6 +296,17 @@ await scenario('visitor: public pages without login, no personal data', async ()
 
 const AXE = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** Runs axe (WCAG 2.1 A/AA) on the page as it is and checks it does not scroll sideways;
+ * each problem is pushed to `problems`, prefixed with `where`. axe is evaluated over the
+ * DevTools protocol, so a page's CSP (no inline script) may stay on. */
+async function axeCheck(page, where, problems) {
+  if (!(await page.evaluate(() => !!globalThis.axe))) await page.evaluate(AXE);
+  const res = await page.evaluate(async (tags) => await globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
+  for (const v of res.violations) problems.push(`${where}: ${v.id} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  if (overflow > 1) problems.push(`${where}: scrolls sideways by ${overflow}px`);
+}
 const ROLES = ['admin', 'tinh.bentre', 'huyen.chauthanh', 'xa.phuocthanh', 'ap1.phuocthanh', 'xetnghiem.chauthanh', null];
 
 /** The GET page routes of the router, as regular expressions over paths. */
@@ -358,13 +369,7 @@ async function audit(role, width, lang, limit) {
       const r = await page.goto(BASE + url);
       if (!r || !(r.headers()['content-type'] ?? '').includes('text/html')) continue;
       visited.push(url);
-      await page.addScriptTag({ content: AXE });
-      const res = await page.evaluate(async (tags) => await globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-      for (const v of res.violations) {
-        problems.push(`${url} [${role ?? 'public'} ${width}px ${lang}]: ${v.id} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-      }
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      if (overflow > 1) problems.push(`${url} [${role ?? 'public'} ${width}px ${lang}]: scrolls sideways by ${overflow}px`);
+      await axeCheck(page, `${url} [${role ?? 'public'} ${width}px ${lang}]`, problems);
       for (const h of await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')))) {
         if (!h || !h.startsWith('/') || h.startsWith('/logout') || h.startsWith('/assets') || h.startsWith('/api')) continue;
         if (/\.(xlsx|csv|svg|atom|json)(\?|$)/.test(h) || h.includes('lang=')) continue;
@@ -526,16 +531,6 @@ async function fieldSynced(page, start) {
 /** The number the app shows as waiting to sync. */
 const fieldQueued = async (page) => Number(await page.getAttribute('#count', 'data-n'));
 
-/** Runs axe (WCAG 2.1 A/AA) on the page as it is, and checks it does not scroll sideways. */
-async function fieldAxe(page, where, problems) {
-  // evaluated over the DevTools protocol: the page's CSP (no inline script) stays on
-  if (!(await page.evaluate(() => !!globalThis.axe))) await page.evaluate(AXE);
-  const res = await page.evaluate(async (tags) => await globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  for (const v of res.violations) problems.push(`${where}: ${v.id} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  if (overflow > 1) problems.push(`${where}: scrolls sideways by ${overflow}px`);
-}
-
 /** A signed-in page's POST /api/v1/sync, as another user's phone or a script would send it. */
 async function apiSync(page, body) {
   return page.evaluate(async (b) => {
@@ -593,12 +588,12 @@ await scenario('field: offline records, sync, conflict, change of scope, ended s
     await until(page, () => document.querySelectorAll('#hh-list li').length === 1);
     await page.fill('#hh-search', '');
     await shot(page, 'field-02-households');
-    await fieldAxe(page, 'households vi', problems);
+    await axeCheck(page, 'households vi', problems);
     // English, then back
     await page.click('#lang');
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
     assert.equal((await page.innerText('#t-households')).trim(), 'Households');
-    await fieldAxe(page, 'households en', problems);
+    await axeCheck(page, 'households en', problems);
     await shot(page, 'field-02-households-en');
     await page.click('#lang');
     assert.equal(await page.getAttribute('html', 'lang'), 'vi');
@@ -655,7 +650,7 @@ await scenario('field: offline records, sync, conflict, change of scope, ended s
     await page.waitForSelector(`#quarantines li[data-contact="${q.contact_id}"]`);
     notes.push(`${await page.locator('#quarantines li').count()} in quarantine`);
     await shot(page, 'field-01-today');
-    await fieldAxe(page, 'today vi', problems);
+    await axeCheck(page, 'today vi', problems);
     notes.push(programme ? `programme ${programme.id} with ${programme.households.length} households` : 'no programme with an eligible household in Ấp 1');
 
     // 2. offline: the app still opens (the shell from the service worker, the data from IndexedDB)
@@ -686,13 +681,13 @@ await scenario('field: offline records, sync, conflict, change of scope, ended s
       members.push(Number(await boxes.nth(i).getAttribute('value')));
     }
     await shot(page, 'field-03-sampling');
-    await fieldAxe(page, 'sampling vi', problems);
+    await axeCheck(page, 'sampling vi', problems);
     await page.click('#sample-form button[type="submit"]');
     await until(page, (c) => document.body.innerText.includes(c), code);
     // a visit to the F1's household
     await page.goto(`${BASE}/field/#/h/${q.household_id}`);
     await page.waitForSelector('#members');
-    await fieldAxe(page, 'household vi', problems);
+    await axeCheck(page, 'household vi', problems);
     await page.click(`a[href="#/visit/${q.household_id}"]`);
     await page.check('input[name="outcome"][value="met"]');
     await page.fill('#note', 'Nhắc gia đình giữ cách ly tại nhà');
@@ -730,7 +725,7 @@ await scenario('field: offline records, sync, conflict, change of scope, ended s
     assert.match(await page.innerText('#count'), new RegExp(`Đang chờ đồng bộ: ${made}`));
     await page.goto(`${BASE}/field/#/queue`);
     await shot(page, 'field-04-queue-offline');
-    await fieldAxe(page, 'queue vi', problems);
+    await axeCheck(page, 'queue vi', problems);
 
     // 3. online again: the app syncs by itself; the server has the records
     await fieldSynced(page, () => context.setOffline(false));
@@ -775,7 +770,7 @@ await scenario('field: offline records, sync, conflict, change of scope, ended s
     // who changed the server's value (docs/field.md: the display name; a username names them too)
     assert.ok(shown.includes(theirs.session.name) || shown.includes(theirs.session.user), `the conflict says who: ${shown}`);
     await shot(page, 'field-05-conflict');
-    await fieldAxe(page, 'conflict vi', problems);
+    await axeCheck(page, 'conflict vi', problems);
     await conflict.locator('input[name="pick-symptoms"][value="mine"]').check();
     await fieldSynced(page, () => conflict.locator('button[type="submit"]').click());
     await until(page, () => document.querySelector('#count').dataset.n === '0', null, 'an empty queue');

@@ -5,6 +5,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
+
+use crate::{fold, UnknownValue};
 
 /// A body temperature in tenths of a degree Celsius, 34.0–43.0 °C (outside: a typing slip).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,35 +101,15 @@ pub struct NewCheck {
     pub fields: CheckFields,
 }
 
-/// How a household visit went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VisitOutcome {
-    /// Someone of the household was met.
-    Met,
-    /// Nobody at home.
-    Absent,
-    /// The household refused the visit.
-    Refused,
-}
-
-impl VisitOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VisitOutcome::Met => "met",
-            VisitOutcome::Absent => "absent",
-            VisitOutcome::Refused => "refused",
-        }
+crate::epi::word_enum!(
+    /// How a household visit went: someone of the household was met, nobody was at home,
+    /// or the household refused the visit.
+    VisitOutcome, "met, absent, refused", {
+        Met => "met",
+        Absent => "absent",
+        Refused => "refused",
     }
-    pub fn parse(s: &str) -> Option<VisitOutcome> {
-        match s {
-            "met" => Some(VisitOutcome::Met),
-            "absent" => Some(VisitOutcome::Absent),
-            "refused" => Some(VisitOutcome::Refused),
-            _ => None,
-        }
-    }
-}
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewVisit {

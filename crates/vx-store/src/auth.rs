@@ -93,6 +93,28 @@ impl Store {
         })
     }
 
+    /// A role's scope: at least one unit (administrators aside), each of the role's level.
+    async fn check_scope(&self, role: Role, scope: &[UnitCode]) -> Result<()> {
+        if role != Role::Admin && scope.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "a {role} user needs at least one scope unit"
+            )));
+        }
+        for code in scope {
+            let unit = self.require_unit(code.as_str()).await?;
+            if let Some(level) = role.scope_level() {
+                if unit.level != level {
+                    return Err(StoreError::Invalid(format!(
+                        "a {role} user's scope must be a {}, and {code} is a {}",
+                        level.as_str(),
+                        unit.level.as_str()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub async fn create_user(&self, actor: &Actor, new: &NewUser) -> Result<User> {
         let username = new.username.trim();
         if username.is_empty() || username.len() > 64 || username.contains(char::is_whitespace) {
@@ -100,26 +122,7 @@ impl Store {
                 "username {username:?} must be 1 to 64 characters without spaces"
             )));
         }
-        if new.role != Role::Admin && new.scope.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "a {} user needs at least one scope unit",
-                new.role
-            )));
-        }
-        for code in &new.scope {
-            let unit = self.require_unit(code.as_str()).await?;
-            if let Some(level) = new.role.scope_level() {
-                if unit.level != level {
-                    return Err(StoreError::Invalid(format!(
-                        "a {} user's scope must be a {}, and {} is a {}",
-                        new.role,
-                        level.as_str(),
-                        code,
-                        unit.level.as_str()
-                    )));
-                }
-            }
-        }
+        self.check_scope(new.role, &new.scope).await?;
         if self.user_by_username(username).await?.is_some() {
             return Err(StoreError::Conflict(format!(
                 "user {username} exists already"
@@ -163,26 +166,7 @@ impl Store {
             .user_by_username(username)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
-        if user.role != Role::Admin && scope.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "a {} user needs at least one scope unit",
-                user.role
-            )));
-        }
-        for code in scope {
-            let unit = self.require_unit(code.as_str()).await?;
-            if let Some(level) = user.role.scope_level() {
-                if unit.level != level {
-                    return Err(StoreError::Invalid(format!(
-                        "a {} user's scope must be a {}, and {} is a {}",
-                        user.role,
-                        level.as_str(),
-                        code,
-                        unit.level.as_str()
-                    )));
-                }
-            }
-        }
+        self.check_scope(user.role, scope).await?;
         let before: Vec<&str> = user.scope.iter().map(|u| u.code.as_str()).collect();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;

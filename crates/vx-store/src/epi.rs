@@ -136,7 +136,10 @@ pub(crate) fn not_found(what: impl Into<String>) -> StoreError {
 }
 
 /// A stored word back into its enum (the CHECK constraints keep them valid).
-fn word<T, E: std::fmt::Debug>(parse: impl Fn(&str) -> std::result::Result<T, E>, s: &str) -> T {
+pub(crate) fn word<T, E: std::fmt::Debug>(
+    parse: impl Fn(&str) -> std::result::Result<T, E>,
+    s: &str,
+) -> T {
     parse(s).unwrap_or_else(|e| panic!("stored value {s:?} is valid: {e:?}"))
 }
 

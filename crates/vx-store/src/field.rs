@@ -11,11 +11,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use vx_domain::epi::{round_targets, Candidate};
 use vx_domain::field::{
-    merge_check, merge_new, CheckFields, Merge, NewCheck, NewVisit, Temperature, NOTE_MAX,
+    merge_check, merge_new, CheckFields, Merge, NewCheck, NewVisit, Temperature, VisitOutcome,
+    NOTE_MAX,
 };
 use vx_domain::{Birth, Unit};
 
-use crate::epi::{invalid, not_found};
+use crate::epi::{invalid, not_found, word};
 use crate::{audit_log, path_end, with_pool, Actor, Result, Store, StoreError};
 
 /// A stored quarantine check.
@@ -65,6 +66,57 @@ pub enum CheckWrite {
 pub struct Receipt<'a> {
     pub client_id: &'a str,
     pub user_id: i64,
+}
+
+/// What a receipt keeps of an applied record, to answer its repeats: the record's id and,
+/// for a versioned one (a check, a visit), its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Applied {
+    pub id: i64,
+    pub version: Option<i64>,
+}
+
+impl Applied {
+    /// As stored: `{"status": "applied", "id": …, "version": …}`.
+    fn answer(self) -> String {
+        serde_json::json!({ "status": "applied", "id": self.id, "version": self.version })
+            .to_string()
+    }
+}
+
+const RECEIPT_INSERT: &str =
+    "INSERT INTO sync_receipts (client_id, user_id, kind, answer, at) VALUES ($1, $2, $3, $4, $5)";
+
+/// Writes a record's receipt in the record's transaction (a second receipt for the same
+/// client id fails the transaction: the record is applied once).
+macro_rules! receipt_in {
+    ($tx:expr, $receipt:expr, $kind:expr, $applied:expr, $at:expr) => {
+        if let Some(r) = $receipt {
+            sqlx::query(RECEIPT_INSERT)
+                .bind(r.client_id)
+                .bind(r.user_id)
+                .bind($kind)
+                .bind($applied.answer())
+                .bind($at)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+/// The rows of `$sql` for each subtree of `$roots` in turn: `$1` and `$2` are the subtree's
+/// path range, the other binds follow.
+macro_rules! per_root {
+    ($store:expr, $roots:expr, $sql:expr, $row:ty $(, $bind:expr)*) => {{
+        let mut out: Vec<$row> = Vec::new();
+        for r in $roots {
+            let end = path_end(&r.path);
+            let rows: Vec<$row> = with_pool!($store, p => sqlx::query_as::<_, $row>($sql)
+                .bind(&r.path).bind(&end)$(.bind($bind))*.fetch_all(p).await?);
+            out.extend(rows);
+        }
+        out
+    }};
 }
 
 /// A household as a phone holds it.
@@ -159,6 +211,11 @@ fn check_from(r: CheckRow) -> Check {
     }
 }
 
+/// A contact's check on a day (`$1`, `$2`).
+fn check_of_sql() -> String {
+    format!("{CHECK_SELECT} WHERE q.contact_id = $1 AND q.day = $2")
+}
+
 const CHECK_SELECT: &str =
     "SELECT q.id, q.contact_id, q.day, q.temperature_tenths, q.symptoms, q.present, \
      q.version, q.changed_by, q.changed_at FROM quarantine_checks q";
@@ -181,8 +238,7 @@ fn visit_from(r: VisitRow) -> Visit {
         visit: NewVisit {
             household_id: r.1,
             day: r.2,
-            outcome: vx_domain::field::VisitOutcome::parse(&r.3)
-                .unwrap_or(vx_domain::field::VisitOutcome::Met),
+            outcome: word(VisitOutcome::parse, &r.3),
             note: r.4,
         },
         version: r.5,
@@ -193,11 +249,6 @@ fn visit_from(r: VisitRow) -> Visit {
 
 const VISIT_SELECT: &str = "SELECT v.id, v.household_id, v.day, v.outcome, v.note, v.version, \
      v.changed_by, v.changed_at FROM household_visits v";
-
-/// The receipt's answer: what a repeat of the record is told.
-fn applied_answer(id: i64, version: i64) -> String {
-    serde_json::json!({ "status": "applied", "id": id, "version": version }).to_string()
-}
 
 impl Store {
     /// The sync clock's last version.
@@ -217,32 +268,36 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// The answer stored for a record a phone pushed before, with the user who pushed it.
-    pub async fn sync_receipt(&self, client_id: &str) -> Result<Option<(i64, String)>> {
-        Ok(with_pool!(self, p => sqlx::query_as(
+    /// The receipt of a record a phone pushed before: who pushed it and what was applied.
+    pub async fn sync_receipt(&self, client_id: &str) -> Result<Option<(i64, Applied)>> {
+        let row: Option<(i64, String)> = with_pool!(self, p => sqlx::query_as(
             "SELECT user_id, answer FROM sync_receipts WHERE client_id = $1",
-        ).bind(client_id).fetch_optional(p).await?))
+        ).bind(client_id).fetch_optional(p).await?);
+        Ok(row.map(|(user, answer)| {
+            let applied = serde_json::from_str(&answer)
+                .unwrap_or_else(|e| panic!("stored receipt {answer:?} reads back: {e}"));
+            (user, applied)
+        }))
     }
 
-    /// Keeps the answer to a record applied by another store write (a sample, an aid
+    /// Keeps the receipt of a record applied by another store write (a sample, an aid
     /// package, a new person); the first one stays.
     pub async fn save_sync_receipt(
         &self,
         receipt: Receipt<'_>,
         kind: &str,
-        answer: &str,
+        applied: Applied,
     ) -> Result<()> {
-        with_pool!(self, p => sqlx::query(
-            "INSERT INTO sync_receipts (client_id, user_id, kind, answer, at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (client_id) DO NOTHING",
-        ).bind(receipt.client_id).bind(receipt.user_id).bind(kind).bind(answer).bind(Utc::now())
-        .execute(p).await.map(|_| ())?);
+        let sql = format!("{RECEIPT_INSERT} ON CONFLICT (client_id) DO NOTHING");
+        with_pool!(self, p => sqlx::query(&sql)
+            .bind(receipt.client_id).bind(receipt.user_id).bind(kind).bind(applied.answer())
+            .bind(Utc::now()).execute(p).await.map(|_| ())?);
         Ok(())
     }
 
     /// The check of a contact on a day.
     pub async fn check_of(&self, contact_id: i64, day: NaiveDate) -> Result<Option<Check>> {
-        let sql = format!("{CHECK_SELECT} WHERE q.contact_id = $1 AND q.day = $2");
+        let sql = check_of_sql();
         let row: Option<CheckRow> = with_pool!(self, p => sqlx::query_as(&sql)
             .bind(contact_id).bind(day).fetch_optional(p).await?);
         Ok(row.map(check_from))
@@ -274,7 +329,7 @@ impl Store {
             )));
         }
         let mine = c.fields.clone().parse().map_err(invalid)?;
-        let sql = format!("{CHECK_SELECT} WHERE q.contact_id = $1 AND q.day = $2");
+        let sql = check_of_sql();
         let out = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             // The clock first: it makes this a writing transaction from its first statement
@@ -311,12 +366,7 @@ impl Store {
                     .fetch_one(&mut *tx).await?;
                     audit_log!(tx, actor, if current.is_some() { "update" } else { "create" },
                         "quarantine_check", id, current.as_ref().map(|c| &c.fields), Some(&fields));
-                    if let Some(r) = receipt {
-                        sqlx::query(
-                            "INSERT INTO sync_receipts (client_id, user_id, kind, answer, at) VALUES ($1, $2, 'check', $3, $4)",
-                        ).bind(r.client_id).bind(r.user_id).bind(applied_answer(id, version)).bind(now)
-                        .execute(&mut *tx).await?;
-                    }
+                    receipt_in!(tx, receipt, "check", Applied { id, version: Some(version) }, now);
                     tx.commit().await?;
                     CheckWrite::Applied {
                         check: Check { id, contact_id: c.contact_id, day: c.day, fields, version,
@@ -369,12 +419,7 @@ impl Store {
             .bind(&visit.note).bind(version).bind(&actor.name).bind(now)
             .fetch_one(&mut *tx).await?;
             audit_log!(tx, actor, "create", "household_visit", id, None::<&()>, Some(&visit));
-            if let Some(r) = receipt {
-                sqlx::query(
-                    "INSERT INTO sync_receipts (client_id, user_id, kind, answer, at) VALUES ($1, $2, 'visit', $3, $4)",
-                ).bind(r.client_id).bind(r.user_id).bind(applied_answer(id, version)).bind(now)
-                .execute(&mut *tx).await?;
-            }
+            receipt_in!(tx, receipt, "visit", Applied { id, version: Some(version) }, now);
             tx.commit().await?;
             (id, version)
         });
@@ -390,35 +435,29 @@ impl Store {
 
     /// The active households of the scope (`roots`: disjoint subtrees), by code.
     pub async fn field_households(&self, roots: &[Unit]) -> Result<Vec<FieldHousehold>> {
-        let mut out = Vec::new();
-        for r in roots {
-            let rows: Vec<FieldHousehold> = with_pool!(self, p => sqlx::query_as(
-                "SELECT h.id, h.code, h.head_name, h.address, u.code AS unit_code FROM units u \
-                 JOIN households h ON h.unit_id = u.id WHERE u.path >= $1 AND u.path < $2 AND h.active \
-                 ORDER BY h.code",
-            ).bind(&r.path).bind(path_end(&r.path)).fetch_all(p).await?);
-            out.extend(rows);
-        }
-        Ok(out)
+        Ok(per_root!(
+            self,
+            roots,
+            "SELECT h.id, h.code, h.head_name, h.address, u.code AS unit_code FROM units u \
+             JOIN households h ON h.unit_id = u.id WHERE u.path >= $1 AND u.path < $2 AND h.active \
+             ORDER BY h.code",
+            FieldHousehold
+        ))
     }
 
     /// The active members of the scope's households; refused beyond [`FIELD_PEOPLE_MAX`].
     pub async fn field_people(&self, roots: &[Unit]) -> Result<Vec<FieldPerson>> {
-        let mut out = Vec::new();
-        for r in roots {
-            let rows: Vec<FieldPerson> = with_pool!(self, p => sqlx::query_as(
-                "SELECT x.id, x.household_id, x.full_name, CAST(x.birth_year AS BIGINT) AS birth_year, x.sex, x.relation FROM units u \
-                 JOIN people x ON x.unit_id = u.id WHERE u.path >= $1 AND u.path < $2 AND x.active \
-                 ORDER BY x.household_id, x.id LIMIT $3",
-            ).bind(&r.path).bind(path_end(&r.path)).bind(FIELD_PEOPLE_MAX + 1).fetch_all(p).await?);
-            out.extend(rows);
-            if out.len() as i64 > FIELD_PEOPLE_MAX {
-                return Err(StoreError::Invalid(format!(
-                    "the scope holds more than {FIELD_PEOPLE_MAX} people: the field app is for a commune or a hamlet"
-                )));
-            }
+        let people = per_root!(self, roots,
+            "SELECT x.id, x.household_id, x.full_name, CAST(x.birth_year AS BIGINT) AS birth_year, x.sex, \
+             x.relation FROM units u JOIN people x ON x.unit_id = u.id WHERE u.path >= $1 AND u.path < $2 \
+             AND x.active ORDER BY x.household_id, x.id LIMIT $3",
+            FieldPerson, FIELD_PEOPLE_MAX + 1);
+        if people.len() as i64 > FIELD_PEOPLE_MAX {
+            return Err(StoreError::Invalid(format!(
+                "the scope holds more than {FIELD_PEOPLE_MAX} people: the field app is for a commune or a hamlet"
+            )));
         }
-        Ok(out)
+        Ok(people)
     }
 
     /// The quarantines of the scope open on `day`: begun, and not closed by then (a server
@@ -429,15 +468,15 @@ impl Store {
         day: NaiveDate,
     ) -> Result<Vec<FieldQuarantine>> {
         type Row = (i64, i64, i64, String, String, NaiveDate, NaiveDate, String);
-        let mut out = Vec::new();
-        for r in roots {
-            let rows: Vec<Row> = with_pool!(self, p => sqlx::query_as(
-                "SELECT c.id, c.person_id, x.household_id, c.level, c.place, c.start_date, c.end_date, c.test_days \
-                 FROM units u JOIN contacts c ON c.unit_id = u.id JOIN people x ON x.id = c.person_id \
-                 WHERE u.path >= $1 AND u.path < $2 AND c.start_date <= $3 AND (c.closed_on IS NULL OR c.closed_on > $3) \
-                 ORDER BY c.end_date, c.id",
-            ).bind(&r.path).bind(path_end(&r.path)).bind(day).fetch_all(p).await?);
-            out.extend(rows.into_iter().map(|r| FieldQuarantine {
+        let rows = per_root!(self, roots,
+            "SELECT c.id, c.person_id, x.household_id, c.level, c.place, c.start_date, c.end_date, c.test_days \
+             FROM units u JOIN contacts c ON c.unit_id = u.id JOIN people x ON x.id = c.person_id \
+             WHERE u.path >= $1 AND u.path < $2 AND c.start_date <= $3 AND (c.closed_on IS NULL OR c.closed_on > $3) \
+             ORDER BY c.end_date, c.id",
+            Row, day);
+        Ok(rows
+            .into_iter()
+            .map(|r| FieldQuarantine {
                 contact_id: r.0,
                 person_id: r.1,
                 household_id: r.2,
@@ -446,9 +485,8 @@ impl Store {
                 start: r.5,
                 end: r.6,
                 test_days: serde_json::from_str(&r.7).unwrap_or_default(),
-            }));
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// The scope's checks from `from` on, changed after version `since`.
@@ -462,13 +500,8 @@ impl Store {
             "{CHECK_SELECT} JOIN units u ON u.id = q.unit_id WHERE u.path >= $1 AND u.path < $2 \
              AND q.day >= $3 AND q.version > $4 ORDER BY q.version"
         );
-        let mut out = Vec::new();
-        for r in roots {
-            let rows: Vec<CheckRow> = with_pool!(self, p => sqlx::query_as(&sql)
-                .bind(&r.path).bind(path_end(&r.path)).bind(from).bind(since).fetch_all(p).await?);
-            out.extend(rows.into_iter().map(check_from));
-        }
-        Ok(out)
+        let rows = per_root!(self, roots, &sql, CheckRow, from, since);
+        Ok(rows.into_iter().map(check_from).collect())
     }
 
     /// The scope's visits from `from` on, recorded after version `since`.
@@ -482,13 +515,8 @@ impl Store {
             "{VISIT_SELECT} JOIN units u ON u.id = v.unit_id WHERE u.path >= $1 AND u.path < $2 \
              AND v.day >= $3 AND v.version > $4 ORDER BY v.version"
         );
-        let mut out = Vec::new();
-        for r in roots {
-            let rows: Vec<VisitRow> = with_pool!(self, p => sqlx::query_as(&sql)
-                .bind(&r.path).bind(path_end(&r.path)).bind(from).bind(since).fetch_all(p).await?);
-            out.extend(rows.into_iter().map(visit_from));
-        }
-        Ok(out)
+        let rows = per_root!(self, roots, &sql, VisitRow, from, since);
+        Ok(rows.into_iter().map(visit_from).collect())
     }
 
     /// The rounds open on `day` that target the scope, each with the people of the scope

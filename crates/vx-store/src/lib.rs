@@ -41,8 +41,8 @@ pub use auth::{ApiToken, ApiTokenInfo, NewUser, SessionInfo, User};
 pub use duplicates::{DuplicatePair, DuplicateReason, KeptBefore, MergeMoves, PersonMerge};
 pub use epi::SampleState;
 pub use field::{
-    Check, CheckWrite, FieldHousehold, FieldPerson, FieldProgramme, FieldQuarantine, FieldRound,
-    Receipt, Visit, FIELD_PEOPLE_MAX,
+    Applied, Check, CheckWrite, FieldHousehold, FieldPerson, FieldProgramme, FieldQuarantine,
+    FieldRound, Receipt, Visit, FIELD_PEOPLE_MAX,
 };
 pub use identity::IdentityReview;
 pub use import::{ImportOptions, ImportSummary, Located, RowProblem};

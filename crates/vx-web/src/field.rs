@@ -20,7 +20,7 @@ use vx_domain::epi::{NewSample, SampleCode, SampleMethod};
 use vx_domain::field::{CheckFields, NewCheck, NewVisit, VisitOutcome};
 use vx_domain::{Birth, NewPerson, PersonName, Relation, Role, Sex, Unit};
 use vx_store::ops::{Handed, NewDistribution};
-use vx_store::{CheckWrite, Receipt, StoreError};
+use vx_store::{Applied, CheckWrite, Receipt, StoreError};
 
 use crate::auth::{ApiViewer, Viewer};
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -38,32 +38,16 @@ pub const SYNCS_PER_MINUTE: u32 = 30;
 const RECENT_DAYS: i64 = 14;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+    let files = FILES
+        .iter()
+        .fold(Router::new(), |router, &(path, content_type, body)| {
+            router.route(
+                path,
+                get(move |h: HeaderMap| async move { asset(&h, content_type, body) }),
+            )
+        });
+    files
         .route("/field", get(|| async { Redirect::permanent("/field/") }))
-        .route(
-            "/field/",
-            get(|h: HeaderMap| async move { asset(&h, "text/html; charset=utf-8", INDEX) }),
-        )
-        .route(
-            "/field/app.js",
-            get(|h: HeaderMap| async move { asset(&h, "text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            "/field/sw.js",
-            get(|h: HeaderMap| async move { asset(&h, "text/javascript; charset=utf-8", SW_JS) }),
-        )
-        .route(
-            "/field/field.css",
-            get(|h: HeaderMap| async move { asset(&h, "text/css; charset=utf-8", CSS) }),
-        )
-        .route(
-            "/field/manifest.webmanifest",
-            get(|h: HeaderMap| async move { asset(&h, "application/manifest+json", MANIFEST) }),
-        )
-        .route(
-            "/field/icon.svg",
-            get(|h: HeaderMap| async move { asset(&h, "image/svg+xml", ICON) }),
-        )
         .route("/api/v1/sync/session", get(session))
         .route(
             "/api/v1/sync",
@@ -96,12 +80,39 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
 )]
 struct FieldApiDoc;
 
-const INDEX: &str = include_str!("../assets/field/index.html");
-const APP_JS: &str = include_str!("../assets/field/app.js");
-const SW_JS: &str = include_str!("../assets/field/sw.js");
-const CSS: &str = include_str!("../assets/field/field.css");
-const MANIFEST: &str = include_str!("../assets/field/manifest.webmanifest");
-const ICON: &str = include_str!("../assets/field/icon.svg");
+/// The app's files: where they are served, their type, their text (from the binary).
+const FILES: [(&str, &str, &str); 6] = [
+    (
+        "/field/",
+        "text/html; charset=utf-8",
+        include_str!("../assets/field/index.html"),
+    ),
+    (
+        "/field/app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/field/app.js"),
+    ),
+    (
+        "/field/sw.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/field/sw.js"),
+    ),
+    (
+        "/field/field.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/field/field.css"),
+    ),
+    (
+        "/field/manifest.webmanifest",
+        "application/manifest+json",
+        include_str!("../assets/field/manifest.webmanifest"),
+    ),
+    (
+        "/field/icon.svg",
+        "image/svg+xml",
+        include_str!("../assets/field/icon.svg"),
+    ),
+];
 
 /// The app's files: revalidated on each load while online (the service worker keeps them
 /// for offline use), so a new binary's app reaches phones on their next visit; a file the
@@ -314,10 +325,10 @@ impl RecordResult {
             reason_en: None,
         }
     }
-    fn applied(client_id: &str, id: i64, version: Option<i64>) -> RecordResult {
+    fn applied(client_id: &str, applied: Applied) -> RecordResult {
         RecordResult {
-            id: Some(id),
-            version,
+            id: Some(applied.id),
+            version: applied.version,
             ..RecordResult::new(client_id, "applied")
         }
     }
@@ -576,7 +587,7 @@ async fn push_one(
             ),
         ));
     }
-    if let Some((user_id, answer)) = st.store.sync_receipt(&r.client_id).await? {
+    if let Some((user_id, applied)) = st.store.sync_receipt(&r.client_id).await? {
         if user_id != v.user.id {
             return Ok(refusal(
                 &r.client_id,
@@ -586,30 +597,44 @@ async fn push_one(
                 ),
             ));
         }
-        let stored: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-        let mut out = RecordResult::new(&r.client_id, "applied");
-        out.repeated = true;
-        out.id = stored["id"].as_i64();
-        out.version = stored["version"].as_i64();
-        return Ok(out);
+        return Ok(RecordResult {
+            repeated: true,
+            ..RecordResult::applied(&r.client_id, applied)
+        });
     }
     let receipt = Receipt {
         client_id: &r.client_id,
         user_id: v.user.id,
     };
+    // Checks and visits write their receipt in their own transaction; the others' is
+    // written once they are applied (a repeat whose receipt was lost is still found by
+    // its natural key: a sample's code, an aid receipt, a person in a household).
     let done = match r.kind.as_str() {
         "check" => push_check(st, v, r, today, receipt).await,
         "visit" => push_visit(st, v, r, today, receipt).await,
-        "sample" => push_sample(st, v, r, receipt).await,
-        "aid" => push_aid(st, v, r, today, receipt).await,
-        "person" => push_person(st, v, r, today, receipt).await,
+        "sample" => push_sample(st, v, r).await,
+        "aid" => push_aid(st, v, r, today).await,
+        "person" => push_person(st, v, r, today).await,
         other => Err(Pushed::Refused(refused(
             format!("Loại bản ghi không rõ: {other:?}"),
             format!("kind {other:?}: expected check, visit, sample, aid or person"),
         ))),
     };
     match done {
-        Ok(result) => Ok(result),
+        Ok(result) => {
+            if let (false, Some(id)) = (matches!(r.kind.as_str(), "check" | "visit"), result.id) {
+                if result.status == "applied" {
+                    let applied = Applied {
+                        id,
+                        version: result.version,
+                    };
+                    st.store
+                        .save_sync_receipt(receipt, &r.kind, applied)
+                        .await?;
+                }
+            }
+            Ok(result)
+        }
         Err(Pushed::Refused(why)) => Ok(refusal(&r.client_id, why)),
         Err(Pushed::Failed(e)) => Err(e),
     }
@@ -666,6 +691,16 @@ fn scope_names(v: &Viewer) -> String {
         .join(", ")
 }
 
+/// Whether the viewer may write now for what lives in the unit (the scope at the time of
+/// the sync, which may have changed since the record was made).
+async fn writes_in(st: &AppState, v: &Viewer, unit_id: i64) -> Result<bool, Pushed> {
+    Ok(st
+        .store
+        .unit_by_id(unit_id)
+        .await?
+        .is_some_and(|u| v.access.sees_people_in(&u)))
+}
+
 /// The household, if the viewer may write for it now.
 async fn household_in_scope(
     st: &AppState,
@@ -678,52 +713,35 @@ async fn household_in_scope(
             format!("no household #{id}"),
         )
     })?;
-    let unit = st.store.unit_by_id(h.unit_id).await?;
-    if !unit.is_some_and(|u| v.access.sees_people_in(&u)) {
+    if !writes_in(st, v, h.unit_id).await? {
+        let (code, scope) = (&h.data.code, scope_names(v));
         return Err(refused(
-            format!(
-                "Hộ {} nằm ngoài phạm vi của bạn ({})",
-                h.data.code,
-                scope_names(v)
-            ),
-            format!(
-                "household {} is outside your scope ({})",
-                h.data.code,
-                scope_names(v)
-            ),
+            format!("Hộ {code} nằm ngoài phạm vi của bạn ({scope})"),
+            format!("household {code} is outside your scope ({scope})"),
         )
         .into());
     }
     Ok(h)
 }
 
-/// The person, if the viewer may write for them now.
-async fn person_in_scope(st: &AppState, v: &Viewer, id: i64) -> Result<vx_domain::Person, Pushed> {
+/// Whether the viewer may write for the person now. A person outside the scope is named
+/// by id only: the refusal tells nothing the viewer may not see.
+async fn person_in_scope(st: &AppState, v: &Viewer, id: i64) -> Result<(), Pushed> {
     let p = st.store.person(id).await?.ok_or_else(|| {
         refused(
             format!("Không tìm thấy người #{id}"),
             format!("no person #{id}"),
         )
     })?;
-    let unit = st.store.unit_by_id(p.unit_id).await?;
-    if !unit.is_some_and(|u| v.access.sees_people_in(&u)) {
+    if !writes_in(st, v, p.unit_id).await? {
+        let scope = scope_names(v);
         return Err(refused(
-            format!(
-                "{} (hộ {}) nằm ngoài phạm vi của bạn ({})",
-                p.data.full_name,
-                p.data.household_code,
-                scope_names(v)
-            ),
-            format!(
-                "{} (household {}) is outside your scope ({})",
-                p.data.full_name,
-                p.data.household_code,
-                scope_names(v)
-            ),
+            format!("Người #{id} nằm ngoài phạm vi của bạn ({scope})"),
+            format!("person #{id} is outside your scope ({scope})"),
         )
         .into());
     }
-    Ok(p)
+    Ok(())
 }
 
 fn check_json(f: &CheckFields) -> serde_json::Value {
@@ -774,7 +792,13 @@ async fn push_check(
     {
         CheckWrite::Applied { check, taken } => Ok(RecordResult {
             merged: taken,
-            ..RecordResult::applied(&r.client_id, check.id, Some(check.version))
+            ..RecordResult::applied(
+                &r.client_id,
+                Applied {
+                    id: check.id,
+                    version: Some(check.version),
+                },
+            )
         }),
         CheckWrite::Conflict {
             current,
@@ -818,10 +842,10 @@ async fn push_visit(
         note: String,
     }
     let x: In = fields(&r.data)?;
-    let outcome = VisitOutcome::parse(&x.outcome).ok_or_else(|| {
+    let outcome = VisitOutcome::parse(&x.outcome).map_err(|e| {
         refused(
             format!("Kết quả thăm không rõ: {:?}", x.outcome),
-            format!("outcome {:?}: expected met, absent or refused", x.outcome),
+            format!("outcome: {e}"),
         )
     })?;
     household_in_scope(st, v, x.household_id).await?;
@@ -837,17 +861,23 @@ async fn push_visit(
         .await?;
     Ok(RecordResult::applied(
         &r.client_id,
-        saved.id,
-        Some(saved.version),
+        Applied {
+            id: saved.id,
+            version: Some(saved.version),
+        },
     ))
 }
 
-async fn push_sample(
-    st: &AppState,
-    v: &Viewer,
-    r: &PushRecord,
-    receipt: Receipt<'_>,
-) -> PushResult {
+/// A record the server had applied already, found again by its natural key: its receipt
+/// was lost (or never written) after it was applied.
+fn applied_before(client_id: &str, id: i64) -> RecordResult {
+    RecordResult {
+        repeated: true,
+        ..RecordResult::applied(client_id, Applied { id, version: None })
+    }
+}
+
+async fn push_sample(st: &AppState, v: &Viewer, r: &PushRecord) -> PushResult {
     #[derive(Deserialize)]
     struct In {
         round_id: i64,
@@ -867,25 +897,10 @@ async fn push_sample(
     for m in &x.members {
         person_in_scope(st, v, *m).await?;
     }
-    // A repeat whose receipt was lost: the same code, round and members is this record.
-    if let Some(s) = st.store.sample_by_code(&code).await? {
-        let mut had = s.members.clone();
-        let mut mine = x.members.clone();
-        had.sort_unstable();
-        mine.sort_unstable();
-        if s.round_id == x.round_id && had == mine {
-            let answer = RecordResult::applied(&r.client_id, s.id, None);
-            st.store
-                .save_sync_receipt(receipt, "sample", &applied_json(&answer))
-                .await?;
-            return Ok(RecordResult {
-                repeated: true,
-                ..answer
-            });
-        }
-    }
+    let mut mine = x.members.clone();
+    mine.sort_unstable();
     let new = NewSample {
-        code,
+        code: code.clone(),
         round_id: x.round_id,
         method: SampleMethod::RtPcr,
         pooled: x.members.len() > 1,
@@ -909,21 +924,33 @@ async fn push_sample(
         members: x.members,
         retest_order_id: None,
     };
-    let s = st.store.create_sample(&v.user.actor(), &new).await?;
-    let answer = RecordResult::applied(&r.client_id, s.id, None);
-    st.store
-        .save_sync_receipt(receipt, "sample", &applied_json(&answer))
-        .await?;
-    Ok(answer)
+    match st.store.create_sample(&v.user.actor(), &new).await {
+        Ok(s) => Ok(RecordResult::applied(
+            &r.client_id,
+            Applied {
+                id: s.id,
+                version: None,
+            },
+        )),
+        // Refused as a second sample (its code, or its members in the round): the same
+        // code, round and members is this record, applied before.
+        Err(StoreError::Conflict(why)) => match st.store.sample_by_code(&code).await? {
+            Some(s)
+                if s.round_id == new.round_id && {
+                    let mut had = s.members.clone();
+                    had.sort_unstable();
+                    had == mine
+                } =>
+            {
+                Ok(applied_before(&r.client_id, s.id))
+            }
+            _ => Err(StoreError::Conflict(why).into()),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
-async fn push_aid(
-    st: &AppState,
-    v: &Viewer,
-    r: &PushRecord,
-    today: NaiveDate,
-    receipt: Receipt<'_>,
-) -> PushResult {
+async fn push_aid(st: &AppState, v: &Viewer, r: &PushRecord, today: NaiveDate) -> PushResult {
     #[derive(Deserialize)]
     struct In {
         programme_id: i64,
@@ -950,25 +977,18 @@ async fn push_aid(
         receipt: x.receipt.trim().chars().take(64).collect(),
     };
     match st.store.distribute(&v.user.actor(), &d).await? {
-        Handed::Recorded(found) => {
-            let answer = RecordResult::applied(&r.client_id, found.id, None);
-            st.store
-                .save_sync_receipt(receipt, "aid", &applied_json(&answer))
-                .await?;
-            Ok(answer)
-        }
-        // The same receipt by the same user: this record, whose answer was lost.
+        Handed::Recorded(found) => Ok(RecordResult::applied(
+            &r.client_id,
+            Applied {
+                id: found.id,
+                version: None,
+            },
+        )),
+        // The same receipt by the same user: this record, applied before.
         Handed::Earlier(found)
             if found.distribution.receipt == d.receipt && found.recorded_by == v.user.username =>
         {
-            let answer = RecordResult::applied(&r.client_id, found.id, None);
-            st.store
-                .save_sync_receipt(receipt, "aid", &applied_json(&answer))
-                .await?;
-            Ok(RecordResult {
-                repeated: true,
-                ..answer
-            })
+            Ok(applied_before(&r.client_id, found.id))
         }
         Handed::Earlier(found) => Err(refused(
             format!(
@@ -990,13 +1010,7 @@ async fn push_aid(
     }
 }
 
-async fn push_person(
-    st: &AppState,
-    v: &Viewer,
-    r: &PushRecord,
-    today: NaiveDate,
-    receipt: Receipt<'_>,
-) -> PushResult {
+async fn push_person(st: &AppState, v: &Viewer, r: &PushRecord, today: NaiveDate) -> PushResult {
     #[derive(Deserialize)]
     struct In {
         household_id: i64,
@@ -1024,35 +1038,37 @@ async fn push_person(
         })
         .map_err(|e| bad("relation", e.to_string()))?,
     };
-    // A repeat whose receipt was lost: the same name and birth in the same household.
-    let key = person.natural_key();
-    let existing = st
-        .store
-        .people(&vx_store::PeopleQuery {
-            within: "/".into(),
-            household_id: Some(h.id),
-            limit: 200,
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .find(|p| p.data.natural_key() == key);
-    let (p, repeated) = match existing {
-        Some(p) => (p, true),
-        None => (
-            st.store.create_person(&v.user.actor(), &person).await?,
-            false,
-        ),
-    };
-    let answer = RecordResult::applied(&r.client_id, p.id, None);
-    st.store
-        .save_sync_receipt(receipt, "person", &applied_json(&answer))
-        .await?;
-    Ok(RecordResult { repeated, ..answer })
-}
-
-fn applied_json(r: &RecordResult) -> String {
-    serde_json::json!({ "status": "applied", "id": r.id, "version": r.version }).to_string()
+    match st.store.create_person(&v.user.actor(), &person).await {
+        Ok(p) => Ok(RecordResult::applied(
+            &r.client_id,
+            Applied {
+                id: p.id,
+                version: None,
+            },
+        )),
+        // Refused as someone registered already: the same name and birth in the same
+        // household is this record, applied before (or the person the team found was
+        // registered meanwhile).
+        Err(StoreError::Conflict(why)) => {
+            let key = person.natural_key();
+            let existing = st
+                .store
+                .people(&vx_store::PeopleQuery {
+                    within: "/".into(),
+                    household_id: Some(h.id),
+                    limit: 200,
+                    ..Default::default()
+                })
+                .await?
+                .into_iter()
+                .find(|p| p.data.natural_key() == key);
+            match existing {
+                Some(p) => Ok(applied_before(&r.client_id, p.id)),
+                None => Err(StoreError::Conflict(why).into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

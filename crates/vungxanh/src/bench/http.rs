@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use vx_domain::{Role, UnitCode, UnitLevel};
-use vx_store::{NewUser, Store};
+use vx_store::{Actor, NewUser, Store};
 
 /// One page under load.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,19 +50,35 @@ pub async fn viewer(store: &Store, code: &str) -> Result<String> {
         UnitLevel::Commune => Role::Commune,
         UnitLevel::Hamlet => Role::Hamlet,
     };
-    let user = match store.user_by_username("bench.viewer").await? {
-        Some((u, _)) => u,
+    let username = format!("bench.viewer.{}", role.as_str());
+    let (cookie, _) = signed_in(store, &username, "Benchmark viewer", role, code).await?;
+    Ok(cookie)
+}
+
+/// A session of the benchmark's user `username` of `role` scoped to `code` (made, or given
+/// that scope); returns the cookie to send and the session's CSRF token.
+pub async fn signed_in(
+    store: &Store,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    code: &str,
+) -> Result<(String, String)> {
+    let actor = Actor::system("bench");
+    let scope = [UnitCode::parse(code)?];
+    let user = match store.user_by_username(username).await? {
+        Some(_) => store.set_user_scope(&actor, username, &scope).await?,
         None => {
             store
                 .create_user(
-                    &vx_store::Actor::system("bench"),
+                    &actor,
                     &NewUser {
-                        username: "bench.viewer".into(),
-                        display_name: "Benchmark viewer".into(),
+                        username: username.into(),
+                        display_name: display_name.into(),
                         // Never used to sign in: the session is made here.
                         password_hash: "!".into(),
                         role,
-                        scope: vec![UnitCode::parse(code)?],
+                        scope: scope.to_vec(),
                     },
                 )
                 .await?
@@ -70,15 +86,16 @@ pub async fn viewer(store: &Store, code: &str) -> Result<String> {
     };
     let token = format!("bench-{}-{}", std::process::id(), user.id);
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let csrf = format!("bench-csrf-{}-{}", std::process::id(), user.id);
     store
         .create_session(
             user.id,
             &hash,
-            "bench-csrf",
+            &csrf,
             chrono::Utc::now() + chrono::Duration::hours(2),
         )
         .await?;
-    Ok(format!("vx_session={token}"))
+    Ok((format!("vx_session={token}"), csrf))
 }
 
 /// `vungxanh serve` as a second process; killed when dropped.

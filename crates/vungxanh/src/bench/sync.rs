@@ -11,11 +11,10 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use vx_domain::{Role, UnitCode, UnitLevel};
-use vx_store::{Actor, NewUser, Store};
+use vx_domain::{Role, UnitLevel};
+use vx_store::Store;
 
-use super::http::Server;
+use super::http::{signed_in, Server};
 use super::{Line, Table};
 
 /// What one request gave.
@@ -26,7 +25,8 @@ struct Answer {
     bytes: u64,
 }
 
-/// Phone `n` of the unit: a user of the unit's level scoped to it, and a live session.
+/// Phone `n` of the unit: a user of the unit's level scoped to it, and a live session;
+/// the cookie and the CSRF token.
 async fn phone(store: &Store, code: &str, n: usize) -> Result<(String, String)> {
     let unit = store
         .unit(code)
@@ -41,41 +41,14 @@ async fn phone(store: &Store, code: &str, n: usize) -> Result<(String, String)> 
         ),
     };
     let username = format!("bench.field.{}.{n}", role.as_str());
-    let scope = [UnitCode::parse(code)?];
-    let user = match store.user_by_username(&username).await? {
-        Some(_) => {
-            store
-                .set_user_scope(&Actor::system("bench"), &username, &scope)
-                .await?
-        }
-        None => {
-            store
-                .create_user(
-                    &Actor::system("bench"),
-                    &NewUser {
-                        username: username.clone(),
-                        display_name: "Benchmark phone".into(),
-                        // Never used to sign in: the session is made here.
-                        password_hash: "!".into(),
-                        role,
-                        scope: scope.to_vec(),
-                    },
-                )
-                .await?
-        }
-    };
-    let token = format!("bench-field-{}-{}-{n}", std::process::id(), user.id);
-    let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let csrf = format!("bench-csrf-{}-{n}", std::process::id());
-    store
-        .create_session(
-            user.id,
-            &hash,
-            &csrf,
-            chrono::Utc::now() + chrono::Duration::hours(2),
-        )
-        .await?;
-    Ok((format!("vx_session={token}"), csrf))
+    signed_in(store, &username, "Benchmark phone", role, code).await
+}
+
+/// How many of a sync's results have `field` equal to `value`.
+fn results_with(answer: &Answer, field: &str, value: Value) -> usize {
+    answer.body["results"]
+        .as_array()
+        .map_or(0, |r| r.iter().filter(|x| x[field] == value).count())
 }
 
 /// One sync through curl.
@@ -187,9 +160,7 @@ pub async fn run(
         &csrf,
         &json!({"cursor": first.body["cursor"], "pull": "none", "push": queue}),
     )?;
-    let applied = push.body["results"]
-        .as_array()
-        .map_or(0, |r| r.iter().filter(|x| x["status"] == "applied").count());
+    let applied = results_with(&push, "status", json!("applied"));
     if applied != records {
         bail!(
             "{applied} of {records} records applied: {}",
@@ -209,9 +180,7 @@ pub async fn run(
         &csrf,
         &json!({"cursor": first.body["cursor"], "pull": "none", "push": queue}),
     )?;
-    let repeated = again.body["results"]
-        .as_array()
-        .map_or(0, |r| r.iter().filter(|x| x["repeated"] == true).count());
+    let repeated = results_with(&again, "repeated", json!(true));
     if repeated != records {
         bail!("{repeated} of {records} repeats answered from receipts");
     }

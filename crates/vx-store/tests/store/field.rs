@@ -102,18 +102,14 @@ async fn the_field_pull_lists_whom_the_sampling_list_still_has_to_sample() {
                 )
                 .await
                 .unwrap();
-            let mut from_pages = BTreeSet::new();
-            for hamlet in ["2884601", "2884602"] {
-                for (p, sampled) in store.sampling_list(round.id, hamlet).await.unwrap() {
-                    if !sampled {
-                        from_pages.insert(p.id);
-                    }
-                }
-            }
-            assert!(!from_pages.is_empty());
-            for scope in [vec!["28846"], vec!["2884601", "2884602"], vec!["2884601"]] {
+            // Each scope, and the hamlets whose sampling lists it holds.
+            for (scope, hamlets) in [
+                (&["28846"][..], &["2884601", "2884602"][..]),
+                (&["2884601", "2884602"], &["2884601", "2884602"]),
+                (&["2884601"], &["2884601"]),
+            ] {
                 let mut roots = Vec::new();
-                for code in &scope {
+                for code in scope {
                     roots.push(store.unit(code).await.unwrap().unwrap());
                 }
                 let pulled: BTreeSet<i64> = store
@@ -125,18 +121,17 @@ async fn the_field_pull_lists_whom_the_sampling_list_still_has_to_sample() {
                     .flat_map(|r| r.to_sample)
                     .collect();
                 let mut want = BTreeSet::new();
-                for hamlet in scope.iter().filter(|c| c.len() == 7).copied().chain(
-                    scope
-                        .iter()
-                        .filter(|c| c.len() == 5)
-                        .flat_map(|_| ["2884601", "2884602"]),
-                ) {
+                for hamlet in hamlets {
                     for (p, sampled) in store.sampling_list(round.id, hamlet).await.unwrap() {
                         if !sampled {
                             want.insert(p.id);
                         }
                     }
                 }
+                assert!(
+                    !want.is_empty(),
+                    "round {n}, scope {scope:?}: someone to sample"
+                );
                 assert_eq!(pulled, want, "round {n}, scope {scope:?}");
             }
             // Tân Thạch is not targeted; a closed round is not pulled.
