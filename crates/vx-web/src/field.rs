@@ -453,7 +453,8 @@ fn scope_key(roots: &[Unit]) -> String {
 /// Pushes a phone's queued records, then pulls the scope's changes since its cursor.
 #[utoipa::path(post, path = "/api/v1/sync", tag = "field", request_body = SyncInput,
     responses((status = 200, body = SyncDto), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "More than 30 syncs in a minute; `Retry-After` says when to try again", body = ErrorBody)))]
 async fn sync(
     State(st): State<AppState>,
     ApiViewer(v): ApiViewer,
