@@ -110,3 +110,72 @@ pub async fn test_stores() -> Vec<TestStore> {
     out.extend(postgres_store().await);
     out
 }
+
+/// A fresh database on a PostgreSQL primary that has a streaming replica (the pair of
+/// `scripts/pg-replica`, named by `VX_TEST_PG_PRIMARY` and `VX_TEST_PG_REPLICA`): the
+/// migrated primary store, and the URL of the same database on the replica, which is
+/// readable when this returns.
+pub struct ReplicaPair {
+    pub primary: TestStore,
+    pub replica_url: String,
+}
+
+/// `None` where no pair is named and none is required (CI or `VX_REQUIRE_POSTGRES` makes its
+/// absence an error: `scripts/test` starts one).
+pub async fn replica_pair() -> Option<ReplicaPair> {
+    let (primary_admin, replica_admin) = match (
+        std::env::var("VX_TEST_PG_PRIMARY"),
+        std::env::var("VX_TEST_PG_REPLICA"),
+    ) {
+        (Ok(p), Ok(r)) => (p, r),
+        _ if postgres_required() => panic!(
+            "a PostgreSQL primary with a replica is required for this test run (CI/VX_REQUIRE_POSTGRES set): \
+             run it through scripts/test, or start one with scripts/pg-replica start and export what it prints"
+        ),
+        _ => {
+            eprintln!("no replica pair (VX_TEST_PG_PRIMARY, VX_TEST_PG_REPLICA): skipped; scripts/pg-replica start makes one");
+            return None;
+        }
+    };
+    let name = format!(
+        "vx_replica_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros() % 1_000_000
+    );
+    let url = crate::admin::create_postgres_database(&primary_admin, &name)
+        .await
+        .expect("create a database on the replica pair's primary");
+    let store = Store::connect(&url).await.expect("open the primary");
+    store.migrate().await.expect("migrate the primary");
+    let mut replica_url = url::Url::parse(&replica_admin).expect("VX_TEST_PG_REPLICA is a URL");
+    replica_url.set_path(&name);
+    let replica_url = replica_url.to_string();
+    // The new database and its migrations reach the standby within the replication lag.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(replica) = Store::connect(&replica_url).await {
+            let ready = replica.data_version().await.is_ok();
+            replica.close().await;
+            if ready {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica did not show database {name} within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Some(ReplicaPair {
+        primary: TestStore {
+            store,
+            url,
+            cleanup: Cleanup::Database {
+                admin_url: primary_admin,
+                name,
+            },
+        },
+        replica_url,
+    })
+}
